@@ -1,0 +1,126 @@
+# crisiscast: make run (start on the sample site), make check (every test,
+# then again under ASan+UBSan). Both install missing Debian packages first.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+SHAREDIR  ?= $(PREFIX)/share/crisiscast
+DOCDIR    ?= $(PREFIX)/share/doc/crisiscast
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+
+CC        ?= cc
+PKGS      := libevent libevent_openssl libcurl sqlite3 libcjson yaml-0.1 \
+             libcrypto libssl libpcre2-8 libsystemd
+TEST_PKGS := cmocka
+
+# Debian packages behind the pkg-config names above, plus the tools the
+# tests use.
+DEB_PKGS  := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
+             libsqlite3-dev libcjson-dev libyaml-dev libssl-dev \
+             libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3
+
+BUILD     ?= build
+OPT       ?= -O2
+SANITIZE  ?=
+CFLAGS    ?= $(OPT) -g
+CFLAGS    += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -D_GNU_SOURCE $(SANITIZE) -Ilib -Idaemon
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS  = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+LDFLAGS   += $(SANITIZE)
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+DAEMON_SRC := $(filter-out daemon/crisisctl.c,$(sort $(wildcard daemon/*.c)))
+CTL_SRC    := daemon/crisisctl.c
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run check test unit integration asan deps install clean bench
+
+all: $(BUILD)/crisiscastd $(BUILD)/crisisctl
+
+$(BUILD)/libcrisiscast.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/crisiscastd: $(DAEMON_OBJ) $(BUILD)/libcrisiscast.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/crisisctl: $(CTL_OBJ) $(BUILD)/libcrisiscast.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcrisiscast.a $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) -o $@ $< \
+	    $(BUILD)/libcrisiscast.a $(LDFLAGS) $(TEST_LIBS) $(PKG_LIBS)
+
+# deps: install what is missing, with sudo when not root. Quiet when
+# everything is there already.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	        || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+run: deps
+	$(MAKE) all
+	@mkdir -p state
+	@echo "crisiscastd: control socket state/control.sock, outbox state/outbox.jsonl"
+	@echo "in another terminal: export CRISISCAST_SOCKET=$$PWD/state/control.sock"
+	$(BUILD)/crisiscastd -d -f etc/crisiscast.yaml
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+integration: all
+	@BUILD=$(abspath $(BUILD)) tests/run-integration.sh
+
+test: unit integration
+
+check: deps
+	$(MAKE) test
+	$(MAKE) asan
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build/asan OPT=-O1 \
+	    SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    test
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/templates \
+	    $(DESTDIR)$(DOCDIR)/examples/rosters $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 755 $(BUILD)/crisiscastd $(DESTDIR)$(SBINDIR)/crisiscastd
+	install -m 755 $(BUILD)/crisisctl $(DESTDIR)$(BINDIR)/crisisctl
+	install -m 644 rules/*.yaml $(DESTDIR)$(SHAREDIR)/rules/
+	install -m 644 templates/*.txt $(DESTDIR)$(SHAREDIR)/templates/
+	install -m 644 etc/crisiscast.yaml $(DESTDIR)$(DOCDIR)/examples/
+	install -m 644 etc/rosters/*.yaml $(DESTDIR)$(DOCDIR)/examples/rosters/
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/crisiscastd.service.in \
+	    > $(DESTDIR)$(UNITDIR)/crisiscastd.service
+	install -m 644 systemd/crisiscast.sysusers $(DESTDIR)$(SYSUSERSDIR)/crisiscast.conf
+	install -m 644 systemd/crisiscast.tmpfiles $(DESTDIR)$(TMPFILESDIR)/crisiscast.conf
+
+clean:
+	rm -rf build
