@@ -1,8 +1,8 @@
 /*
- * yaml.c: libyaml's event parser turned into a positioned tree.
+ * ydoc.c: libyaml's event parser turned into a positioned tree.
  * Pure: errors go to the caller's diags, never to a log.
  */
-#include "yaml.h"
+#include "ydoc.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * yaml.h: a YAML document read into a small tree that remembers where every
+ * ydoc.h: a YAML document read into a small tree that remembers where every
  * node stood (line and column), so loaders can report "file:line:col: ...".
  *
  * Contract: yaml_load() accepts one document of plain maps, sequences and
@@ -7,8 +7,8 @@
  * invalid UTF-8 and files over YAML_MAX_BYTES, with a diagnostic that names
  * the place. The tree owns all its strings; free it with ynode_free().
  */
-#ifndef CRISISCAST_YAML_H
-#define CRISISCAST_YAML_H
+#ifndef CRISISCAST_YDOC_H
+#define CRISISCAST_YDOC_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,89 @@
+/*
+ * daemon.h: the map of crisiscastd. Every function shared between daemon
+ * files is declared here, under the file that defines it.
+ *
+ * The daemon is one libevent loop. Nothing in it blocks: transports report
+ * through callbacks, timers drive the approval chain and the fan-out, and
+ * all state is in SQLite (lib/store.h), so a restart rebuilds everything.
+ */
+#ifndef CRISISCAST_DAEMON_H
+#define CRISISCAST_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "crypto.h"
+#include "draft.h"
+#include "log.h"
+#include "proto.h"
+#include "site.h"
+#include "store.h"
+#include "transport.h"
+
+struct crisiscastd {
+	struct event_base *base;
+	struct site site;		/* swapped whole on reload */
+	struct store *store;
+	uint8_t token_key[TOKEN_KEY_BYTES];
+	uid_t uid;			/* the daemon's own uid */
+	struct transport_inst *transports;	/* one per channel */
+	size_t ntransports;
+	bool stopping;
+};
+
+extern struct crisiscastd *cd;
+
+/* main.c */
+int	daemon_reload(struct buf *report);
+time_t	daemon_now(void);
+
+/* control.c */
+int	control_listen(const char *path);
+void	control_close(void);
+
+/* alert.c: the alert's life (SPEC §5), each step one transaction */
+struct actor {
+	const char *id;			/* member id, or "root"/"operator" */
+	const struct member *member;	/* NULL for root without --as */
+	const char *how;		/* "console" or "link" */
+	const char *client;		/* peer description */
+};
+int	alert_draft(const struct actor *who, const struct draft_in *in,
+	    cJSON *result, struct buf *errors);
+int	alert_approve(const struct actor *who, int64_t id, cJSON *result,
+	    struct buf *errors);
+int	alert_reject(const struct actor *who, int64_t id, const char *reason,
+	    cJSON *result, struct buf *errors);
+int	alert_cancel(const struct actor *who, int64_t id, const char *reason,
+	    cJSON *result, struct buf *errors);
+int	member_suspend(const struct actor *who, const char *member,
+	    const char *reason, cJSON *result, struct buf *errors);
+int	member_resume(const struct actor *who, const char *member,
+	    cJSON *result, struct buf *errors);
+/* The alert with its rendered texts and rule results (show) or its
+ * recipients and counts (status). 0, or -1 when there is no such alert. */
+int	alert_describe(int64_t id, bool rendered, cJSON *result,
+	    struct buf *errors);
+/* Audit helper for the daemon: one row, in its own transaction. */
+void	audit_now(const char *actor, const char *action, int64_t alert,
+	    const char *member, const char *channel, const char *detail);
+
+/* fanout.c: sends what is due, through the transports */
+int	fanout_init(void);
+void	fanout_kick(void);
+void	fanout_shutdown(void);
+/* Renders the message of one delivery and its link. Caller frees both. */
+int	fanout_render(const struct delivery_row *d, const struct alert_row *a,
+	    char **text_long, char **text_sms, char **link);
+
+/* transport.c */
+int	transports_check(const struct config *c, struct diags *d);
+int	transports_start(const struct config *c, char *err, size_t errsz);
+void	transports_stop(void);
+struct transport_inst *transport_for(const char *channel);
+
+#endif

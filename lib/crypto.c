@@ -1,0 +1,151 @@
+/*
+ * crypto.c: thin, checked wrappers over libcrypto. Pure: never logs.
+ */
+#include "crypto.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int
+crypto_random(void *p, size_t n)
+{
+	if (n > INT32_MAX)
+		return -1;
+	return RAND_bytes(p, (int)n) == 1 ? 0 : -1;
+}
+
+void
+crypto_sha256(const void *p, size_t n, uint8_t out[SHA256_BYTES])
+{
+	unsigned int len = SHA256_BYTES;
+	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+}
+
+void
+crypto_hmac_sha256(const void *key, size_t keylen, const void *p, size_t n,
+    uint8_t out[SHA256_BYTES])
+{
+	unsigned int len = SHA256_BYTES;
+	HMAC(EVP_sha256(), key, (int)keylen, p, n, out, &len);
+}
+
+bool
+crypto_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+size_t
+b64url_encode(const uint8_t *p, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+		out[o++] = b64url[v >> 6 & 63];
+		out[o++] = b64url[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		out[o++] = b64url[v >> 18 & 63];
+		out[o++] = b64url[v >> 12 & 63];
+		out[o++] = b64url[v >> 6 & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int
+b64url_value(char c)
+{
+	const char *p = c ? strchr(b64url, c) : NULL;
+	return p ? (int)(p - b64url) : -1;
+}
+
+int
+b64url_decode(const char *s, size_t len, uint8_t *out, size_t outsz,
+    size_t *outlen)
+{
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (len % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64url_value(s[i]);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= outsz)
+				return -1;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* Leftover bits must be zero, or the encoding is not canonical. */
+	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
+		return -1;
+	*outlen = o;
+	return 0;
+}
+
+void
+token_derive(const uint8_t key[TOKEN_KEY_BYTES], const char *purpose,
+    const uint8_t salt[SALT_BYTES], char out[TOKEN_CHARS + 1])
+{
+	uint8_t msg[64 + SALT_BYTES], mac[SHA256_BYTES];
+	size_t plen = strlen(purpose);
+
+	if (plen > 63)
+		plen = 63;
+	memcpy(msg, purpose, plen);
+	msg[plen] = ':';
+	memcpy(msg + plen + 1, salt, SALT_BYTES);
+	crypto_hmac_sha256(key, TOKEN_KEY_BYTES, msg, plen + 1 + SALT_BYTES, mac);
+	b64url_encode(mac, TOKEN_BYTES, out);
+}
+
+void
+token_hash(const char *token, uint8_t out[SHA256_BYTES])
+{
+	crypto_sha256(token, strlen(token), out);
+}
+
+bool
+token_wellformed(const char *s, size_t len)
+{
+	uint8_t raw[TOKEN_BYTES + 2];
+	size_t n;
+
+	if (len != TOKEN_CHARS)
+		return false;
+	return b64url_decode(s, len, raw, sizeof(raw), &n) == 0 &&
+	    n == TOKEN_BYTES;
+}
+
+void
+hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

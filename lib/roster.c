@@ -1,0 +1,1056 @@
+/*
+ * roster.c: roster files to struct roster, with every problem reported at
+ * its file:line:col, and AUDIENCE expressions to member indexes.
+ *
+ * Must never log, exit, or keep a pointer into a YAML tree past
+ * roster_load(): every string in a struct roster is its own copy.
+ */
+#include "roster.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ydoc.h"
+
+#define ID_MAX		64	/* bytes in a member, shelter or group id */
+#define LOGIN_MAX	32	/* bytes in a Unix login */
+#define TEXT_MAX	100	/* code points in a name or title */
+#define ADDRESS_MAX	256	/* bytes in a contact address */
+#define ECHO_MAX	60	/* bytes of user input quoted in an error */
+
+/* Where a member, shelter or group was first seen, for "first at" notes. */
+struct place {
+	const struct ynode *id;
+	const struct ynode *login;	/* member only; NULL if none yet */
+};
+
+struct loader {
+	struct roster *r;
+	struct diags *d;
+	const struct channel_ref *ch;
+	size_t nch;
+	struct place *mplace;		/* parallel to r->members */
+	const struct ynode **splace;	/* parallel to r->shelters */
+	const struct ynode **gplace;	/* parallel to r->groups */
+};
+
+/* A member as parsed, before it is added or merged. */
+struct parsed {
+	struct member m;
+	const struct ynode *id, *login;
+	bool bad;			/* some field had an error */
+};
+
+static const char *const file_keys[] = {
+	"group", "title", "members", "shelters", NULL
+};
+static const char *const member_keys[] = {
+	"id", "name", "title", "roles", "login", "phone", "contacts", NULL
+};
+static const char *const shelter_keys[] = {
+	"id", "name", "kind", "staff", NULL
+};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} roles[] = {
+	{ "sender", ROLE_SENDER },
+	{ "approver", ROLE_APPROVER },
+	{ "admin", ROLE_ADMIN },
+};
+
+/* ^[a-z0-9][a-z0-9_-]{0,63}$ */
+static bool
+valid_id(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (i = 1; s[i] != '\0'; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-'))
+			return false;
+	}
+	return i <= ID_MAX;
+}
+
+/* ^[a-z_][a-z0-9_.-]{0,31}$: a portable Unix login. */
+static bool
+valid_login(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (i = 1; s[i] != '\0'; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return i <= LOGIN_MAX;
+}
+
+/* ^\+[1-9][0-9]{7,14}$ */
+static bool
+valid_e164(const char *s)
+{
+	size_t i;
+
+	if (s[0] != '+' || s[1] < '1' || s[1] > '9')
+		return false;
+	for (i = 2; s[i] != '\0'; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return i - 1 >= 8 && i - 1 <= 15;
+}
+
+/* One '@', something on each side, a dot in the domain, no spaces. */
+static bool
+valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
+	    at[1] == '\0' || strchr(at + 1, '.') == NULL)
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s == ' ')
+			return false;
+	return true;
+}
+
+/* [-_A-Za-z0-9]{1,64}, what ntfy accepts as a topic. */
+static bool
+valid_topic(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return i >= 1 && i <= 64;
+}
+
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* true when s is only ASCII spaces and U+3000 (全角空白). */
+static bool
+blank(const char *s)
+{
+	while (*s != '\0') {
+		if (*s == ' ')
+			s++;
+		else if (strncmp(s, "\xe3\x80\x80", 3) == 0)
+			s += 3;
+		else
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Reads a required one-line text field (name, title): non-blank, no control
+ * characters, at most TEXT_MAX code points. Returns a copy or NULL after an
+ * error.
+ */
+static char *
+get_text(struct loader *l, const struct ynode *map, const char *key)
+{
+	const struct ynode *v;
+	const char *s;
+
+	if (!yget_str(map, key, true, l->d, &s))
+		return NULL;
+	v = ymap_get(map, key);
+	if (blank(s)) {
+		ydiag(l->d, v, "\"%s\" is empty", key);
+		return NULL;
+	}
+	if (has_control(s)) {
+		ydiag(l->d, v, "\"%s\" must be one line without control "
+		    "characters", key);
+		return NULL;
+	}
+	if (utf8_count(s, strlen(s)) > TEXT_MAX) {
+		ydiag(l->d, v, "\"%s\" is longer than %d characters", key,
+		    TEXT_MAX);
+		return NULL;
+	}
+	return xstrdup(s);
+}
+
+/* Reads a required id field; returns a copy or NULL after an error. */
+static char *
+get_id(struct loader *l, const struct ynode *map, const char *key,
+    const char *what)
+{
+	const char *s;
+
+	if (!yget_str(map, key, true, l->d, &s))
+		return NULL;
+	if (!valid_id(s)) {
+		ydiag(l->d, ymap_get(map, key), "%s id \"%s\" must be 1 to %d "
+		    "of a-z, 0-9, _ and -, starting with a letter or digit",
+		    what, s, ID_MAX);
+		return NULL;
+	}
+	return xstrdup(s);
+}
+
+static const struct channel_ref *
+channel_lookup(struct loader *l, const char *name)
+{
+	for (size_t i = 0; i < l->nch; i++)
+		if (strcmp(l->ch[i].name, name) == 0)
+			return &l->ch[i];
+	return NULL;
+}
+
+static bool
+is_channel(const struct channel_ref *c, const char *name, const char *type)
+{
+	return strcmp(c->name, name) == 0 ||
+	    (c->type != NULL && strcmp(c->type, type) == 0);
+}
+
+/* Checks one contact address for its channel; errors at the value. */
+static bool
+check_address(struct loader *l, const struct channel_ref *c,
+    const struct ynode *v)
+{
+	const char *s = v->str;
+
+	if (blank(s)) {
+		ydiag(l->d, v, "contact \"%s\" is empty", c->name);
+		return false;
+	}
+	if (strlen(s) > ADDRESS_MAX || has_control(s)) {
+		ydiag(l->d, v, "contact \"%s\" must be one line of at most %d "
+		    "bytes", c->name, ADDRESS_MAX);
+		return false;
+	}
+	if (is_channel(c, "sms", "twilio") && !valid_e164(s)) {
+		ydiag(l->d, v, "contact \"%s\" must be an E.164 number such as "
+		    "+819012345678, not \"%s\"", c->name, s);
+		return false;
+	}
+	if (is_channel(c, "email", "smtp") && !valid_email(s)) {
+		ydiag(l->d, v, "contact \"%s\" must be an e-mail address, "
+		    "not \"%s\"", c->name, s);
+		return false;
+	}
+	if (is_channel(c, "ntfy", "ntfy") && !valid_topic(s)) {
+		ydiag(l->d, v, "contact \"%s\" must be a ntfy topic "
+		    "(1 to 64 of A-Z, a-z, 0-9, _ and -), not \"%s\"",
+		    c->name, s);
+		return false;
+	}
+	return true;
+}
+
+/* Fills m->contacts from the "contacts" map; false after any error. */
+static bool
+parse_contacts(struct loader *l, const struct ynode *map, struct member *m)
+{
+	const struct ynode *cm = ymap_get(map, "contacts");
+	bool ok = true;
+
+	if (cm == NULL) {
+		ydiag(l->d, map, "missing \"contacts\" (at least one channel)");
+		return false;
+	}
+	if (cm->type != Y_MAP) {
+		ydiag(l->d, cm, "\"contacts\" must be a map of channel: "
+		    "address");
+		return false;
+	}
+	if (cm->n == 0) {
+		ydiag(l->d, cm, "\"contacts\" is empty (at least one channel)");
+		return false;
+	}
+	m->contacts = xcalloc(cm->n, sizeof(*m->contacts));
+	for (size_t i = 0; i < cm->n; i++) {
+		const struct ynode *k = cm->keys[i], *v = cm->items[i];
+		const struct channel_ref *c = channel_lookup(l, k->str);
+
+		if (c == NULL) {
+			ydiag(l->d, k, "unknown channel \"%s\" (not under "
+			    "transports:)", k->str);
+			ok = false;
+			continue;
+		}
+		if (v->type != Y_SCALAR) {
+			ydiag(l->d, v, "contact \"%s\" must be a value",
+			    k->str);
+			ok = false;
+			continue;
+		}
+		if (!check_address(l, c, v)) {
+			ok = false;
+			continue;
+		}
+		m->contacts[m->ncontacts].channel = xstrdup(k->str);
+		m->contacts[m->ncontacts].address = xstrdup(v->str);
+		m->ncontacts++;
+	}
+	return ok;
+}
+
+/* Fills m->roles from the optional "roles" list; false after any error. */
+static bool
+parse_roles(struct loader *l, const struct ynode *map, struct member *m)
+{
+	const struct ynode *v = ymap_get(map, "roles");
+	const struct ynode *const *items;
+	size_t n;
+	bool ok = true;
+
+	if (v == NULL)
+		return true;
+	if (v->type == Y_SCALAR) {
+		items = (const struct ynode *const *)&v;
+		n = 1;
+	} else if (v->type == Y_SEQ) {
+		items = (const struct ynode *const *)v->items;
+		n = v->n;
+	} else {
+		ydiag(l->d, v, "\"roles\" must be a list");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		if (items[i]->type != Y_SCALAR) {
+			ydiag(l->d, items[i], "a role must be a value");
+			ok = false;
+			continue;
+		}
+		for (j = 0; j < nitems(roles); j++)
+			if (strcmp(items[i]->str, roles[j].name) == 0)
+				break;
+		if (j == nitems(roles)) {
+			ydiag(l->d, items[i], "unknown role \"%s\" (sender, "
+			    "approver or admin)", items[i]->str);
+			ok = false;
+		} else
+			m->roles |= roles[j].bit;
+	}
+	return ok;
+}
+
+static void
+member_clear(struct member *m)
+{
+	free(m->id);
+	free(m->name);
+	free(m->title);
+	free(m->login);
+	free(m->phone);
+	free(m->shelter);
+	for (size_t i = 0; i < m->ncontacts; i++) {
+		free(m->contacts[i].channel);
+		free(m->contacts[i].address);
+	}
+	free(m->contacts);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Parses one member map into p, reporting every problem. Returns false
+ * when the member has no usable id (p is then cleared); otherwise p->bad
+ * says whether another field was wrong.
+ */
+static bool
+parse_member(struct loader *l, const struct ynode *n, struct parsed *p)
+{
+	struct member *m = &p->m;
+	size_t before = diag_errors(l->d);
+	const char *s;
+
+	memset(p, 0, sizeof(*p));
+	if (!ymap_check(n, "member", member_keys, l->d)) {
+		if (n == NULL || n->type != Y_MAP)
+			return false;
+	}
+	m->id = get_id(l, n, "id", "member");
+	p->id = ymap_get(n, "id");
+	m->name = get_text(l, n, "name");
+	m->title = get_text(l, n, "title");
+	parse_roles(l, n, m);
+	if (yget_str(n, "login", false, l->d, &s)) {
+		p->login = ymap_get(n, "login");
+		if (valid_login(s))
+			m->login = xstrdup(s);
+		else
+			ydiag(l->d, p->login, "login \"%s\" is not a Unix login "
+			    "name (a-z, 0-9, _, . and -, at most %d)", s,
+			    LOGIN_MAX);
+	}
+	if (yget_str(n, "phone", false, l->d, &s)) {
+		if (valid_e164(s))
+			m->phone = xstrdup(s);
+		else
+			ydiag(l->d, ymap_get(n, "phone"), "\"phone\" must be "
+			    "an E.164 number such as +819012345678, not \"%s\"",
+			    s);
+	}
+	parse_contacts(l, n, m);
+	p->bad = diag_errors(l->d) > before;
+	if (m->id == NULL) {
+		member_clear(m);
+		return false;
+	}
+	return true;
+}
+
+static const char *
+pos(const struct ynode *n, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s:%d:%d", n->file, n->line, n->col);
+	return out;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == NULL || b == NULL || strcmp(a, b) == 0;
+}
+
+/* Same channels with the same addresses, in any order. */
+static bool
+same_contacts(const struct member *a, const struct member *b)
+{
+	if (a->ncontacts != b->ncontacts)
+		return false;
+	for (size_t i = 0; i < a->ncontacts; i++) {
+		size_t j;
+		for (j = 0; j < b->ncontacts; j++)
+			if (strcmp(a->contacts[i].channel,
+			    b->contacts[j].channel) == 0)
+				break;
+		if (j == b->ncontacts || strcmp(a->contacts[i].address,
+		    b->contacts[j].address) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Index of the member with this id, or SIZE_MAX. */
+static size_t
+member_index(const struct roster *r, const char *id)
+{
+	for (size_t i = 0; i < r->nmembers; i++)
+		if (strcmp(r->members[i].id, id) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Reports login (at node at) if a member other than self already has it. */
+static void
+check_login(struct loader *l, const char *login, size_t self,
+    const struct ynode *at)
+{
+	char where[512];
+
+	for (size_t i = 0; i < l->r->nmembers; i++) {
+		const struct member *o = &l->r->members[i];
+		if (i == self || o->login == NULL ||
+		    strcmp(o->login, login) != 0)
+			continue;
+		ydiag(l->d, at, "login \"%s\" is already used by member \"%s\" "
+		    "at %s", login, o->id, pos(l->mplace[i].login, where,
+		    sizeof(where)));
+		return;
+	}
+}
+
+/*
+ * Adds p (parsed in group g) to the roster, or merges it into the member
+ * with the same id from another group. Takes p's strings either way.
+ * Returns the member's index, or SIZE_MAX after an error.
+ */
+static size_t
+add_member(struct loader *l, size_t g, struct parsed *p)
+{
+	struct roster *r = l->r;
+	struct member *m = &p->m, *e;
+	size_t i = member_index(r, m->id);
+	char where[512];
+
+	if (i == SIZE_MAX) {
+		if (m->login != NULL)
+			check_login(l, m->login, SIZE_MAX, p->login);
+		r->members = xreallocarray(r->members, r->nmembers + 1,
+		    sizeof(*r->members));
+		l->mplace = xreallocarray(l->mplace, r->nmembers + 1,
+		    sizeof(*l->mplace));
+		m->groups = (uint32_t)1 << g;
+		m->order = r->nmembers;
+		r->members[r->nmembers] = *m;
+		l->mplace[r->nmembers].id = p->id;
+		l->mplace[r->nmembers].login = m->login ? p->login : NULL;
+		memset(m, 0, sizeof(*m));
+		return r->nmembers++;
+	}
+
+	e = &r->members[i];
+	pos(l->mplace[i].id, where, sizeof(where));
+	if (e->groups & ((uint32_t)1 << g)) {
+		ydiag(l->d, p->id, "duplicate member id \"%s\" (first at %s)",
+		    m->id, where);
+		member_clear(m);
+		return SIZE_MAX;
+	}
+	if (p->bad) {
+		/* Its own errors are reported; comparing would only echo. */
+		member_clear(m);
+		return SIZE_MAX;
+	}
+	{
+		struct buf diff = {0};
+		if (strcmp(e->name, m->name) != 0)
+			buf_adds(&diff, ", name");
+		if (strcmp(e->title, m->title) != 0)
+			buf_adds(&diff, ", title");
+		if (!same_contacts(e, m))
+			buf_adds(&diff, ", contacts");
+		if (!same_str(e->phone, m->phone))
+			buf_adds(&diff, ", phone");
+		if (!same_str(e->login, m->login))
+			buf_adds(&diff, ", login");
+		if (diff.len > 0) {
+			ydiag(l->d, p->id, "member \"%s\" differs from the "
+			    "one at %s in: %s (one person must have the same "
+			    "details in every roster file)", m->id, where,
+			    diff.data + 2);
+			buf_free(&diff);
+			member_clear(m);
+			return SIZE_MAX;
+		}
+		buf_free(&diff);
+	}
+	e->groups |= (uint32_t)1 << g;
+	e->roles |= m->roles;
+	if (e->phone == NULL && m->phone != NULL) {
+		e->phone = m->phone;
+		m->phone = NULL;
+	}
+	if (e->shelter == NULL && m->shelter != NULL) {
+		e->shelter = m->shelter;
+		m->shelter = NULL;
+	}
+	if (e->login == NULL && m->login != NULL) {
+		check_login(l, m->login, i, p->login);
+		e->login = m->login;
+		m->login = NULL;
+		l->mplace[i].login = p->login;
+	}
+	member_clear(m);
+	return i;
+}
+
+/* Parses a "members" list into group g. */
+static void
+load_members(struct loader *l, size_t g, const struct ynode *list)
+{
+	struct parsed p;
+
+	if (list->type != Y_SEQ) {
+		ydiag(l->d, list, "\"members\" must be a list");
+		return;
+	}
+	if (list->n == 0)
+		ywarn(l->d, list, "group \"%s\" has no members",
+		    l->r->groups[g].id);
+	for (size_t i = 0; i < list->n; i++)
+		if (parse_member(l, list->items[i], &p))
+			add_member(l, g, &p);
+}
+
+/* Parses one shelter map of group g. */
+static void
+load_shelter(struct loader *l, size_t g, const struct ynode *n)
+{
+	struct roster *r = l->r;
+	struct shelter *sh;
+	const struct ynode *staff;
+	const char *kind;
+	char *id;
+	char where[512];
+	size_t si;
+
+	if (!ymap_check(n, "shelter", shelter_keys, l->d) &&
+	    (n == NULL || n->type != Y_MAP))
+		return;
+	id = get_id(l, n, "id", "shelter");
+	if (id != NULL) {
+		for (size_t i = 0; i < r->nshelters; i++) {
+			if (strcmp(r->shelters[i].id, id) != 0)
+				continue;
+			ydiag(l->d, ymap_get(n, "id"), "duplicate shelter id "
+			    "\"%s\" (first at %s)", id, pos(l->splace[i],
+			    where, sizeof(where)));
+			free(id);
+			id = NULL;
+			break;
+		}
+	}
+	r->shelters = xreallocarray(r->shelters, r->nshelters + 1,
+	    sizeof(*r->shelters));
+	l->splace = xreallocarray(l->splace, r->nshelters + 1,
+	    sizeof(*l->splace));
+	si = r->nshelters++;
+	sh = &r->shelters[si];
+	memset(sh, 0, sizeof(*sh));
+	/* A bad or duplicate id stays "" so it never matches; load fails. */
+	sh->id = id != NULL ? id : xstrdup("");
+	l->splace[si] = ymap_get(n, "id");
+	sh->group = g;
+	sh->name = get_text(l, n, "name");
+	if (yget_str(n, "kind", true, l->d, &kind)) {
+		if (strcmp(kind, "designated") == 0)
+			sh->kind = SHELTER_DESIGNATED;
+		else if (strcmp(kind, "fever") == 0)
+			sh->kind = SHELTER_FEVER;
+		else
+			ydiag(l->d, ymap_get(n, "kind"), "unknown shelter "
+			    "kind \"%s\" (designated or fever)", kind);
+	}
+	staff = ymap_get(n, "staff");
+	if (staff == NULL) {
+		ydiag(l->d, n, "missing \"staff\" (at least one member)");
+		return;
+	}
+	if (staff->type != Y_SEQ) {
+		ydiag(l->d, staff, "\"staff\" must be a list");
+		return;
+	}
+	if (staff->n == 0) {
+		ydiag(l->d, staff, "shelter \"%s\" has no staff", sh->id);
+		return;
+	}
+	for (size_t i = 0; i < staff->n; i++) {
+		struct parsed p;
+		size_t mi;
+
+		if (!parse_member(l, staff->items[i], &p))
+			continue;
+		p.m.shelter = xstrdup(r->shelters[si].id);
+		if ((mi = add_member(l, g, &p)) == SIZE_MAX)
+			continue;
+		sh = &r->shelters[si];
+		sh->staff = xreallocarray(sh->staff, sh->nstaff + 1,
+		    sizeof(*sh->staff));
+		sh->staff[sh->nstaff++] = mi;
+	}
+}
+
+/* Loads one file's tree as the next group. */
+static void
+load_file(struct loader *l, const struct ynode *root)
+{
+	struct roster *r = l->r;
+	const struct ynode *members, *shelters;
+	char *id;
+	char where[512];
+	size_t g;
+
+	if (!ymap_check(root, "a roster file", file_keys, l->d) &&
+	    root->type != Y_MAP)
+		return;
+	if (r->ngroups >= ROSTER_MAX_GROUPS) {
+		ydiag(l->d, root, "more than %d roster files",
+		    ROSTER_MAX_GROUPS);
+		return;
+	}
+	id = get_id(l, root, "group", "group");
+	if (id != NULL) {
+		for (size_t i = 0; i < r->ngroups; i++) {
+			if (strcmp(r->groups[i].id, id) != 0)
+				continue;
+			ydiag(l->d, ymap_get(root, "group"), "duplicate group "
+			    "id \"%s\" (first at %s)", id, pos(l->gplace[i],
+			    where, sizeof(where)));
+			free(id);
+			id = NULL;
+			break;
+		}
+	}
+	r->groups = xreallocarray(r->groups, r->ngroups + 1,
+	    sizeof(*r->groups));
+	l->gplace = xreallocarray(l->gplace, r->ngroups + 1,
+	    sizeof(*l->gplace));
+	g = r->ngroups++;
+	r->groups[g].id = id != NULL ? id : xstrdup("");
+	r->groups[g].title = get_text(l, root, "title");
+	l->gplace[g] = ymap_get(root, "group");
+
+	members = ymap_get(root, "members");
+	shelters = ymap_get(root, "shelters");
+	if (members != NULL && shelters != NULL) {
+		ydiag(l->d, ymap_key(root, "shelters"), "a roster file has "
+		    "either \"members\" or \"shelters\", not both");
+		return;
+	}
+	if (members != NULL)
+		load_members(l, g, members);
+	else if (shelters == NULL)
+		ydiag(l->d, root, "missing \"members\" or \"shelters\"");
+	else if (shelters->type != Y_SEQ)
+		ydiag(l->d, shelters, "\"shelters\" must be a list");
+	else {
+		if (shelters->n == 0)
+			ywarn(l->d, shelters, "group \"%s\" has no shelters",
+			    r->groups[g].id);
+		for (size_t i = 0; i < shelters->n; i++)
+			load_shelter(l, g, shelters->items[i]);
+	}
+}
+
+int
+roster_load(struct roster *r, char *const paths[], size_t npaths,
+    const struct channel_ref *channels, size_t nchannels, struct diags *d)
+{
+	struct loader l = { .r = r, .d = d, .ch = channels, .nch = nchannels };
+	struct ynode **roots;
+	size_t before = diag_errors(d);
+
+	memset(r, 0, sizeof(*r));
+	if (npaths == 0)
+		diag_add(d, NULL, 0, 0, "no roster files given");
+	/* The trees live until the end: places point into them. */
+	roots = xcalloc(npaths + 1, sizeof(*roots));
+	for (size_t i = 0; i < npaths; i++) {
+		if ((roots[i] = yaml_load(paths[i], d)) != NULL)
+			load_file(&l, roots[i]);
+	}
+	for (size_t i = 0; i < npaths; i++)
+		ynode_free(roots[i]);
+	free(roots);
+	free(l.mplace);
+	free(l.splace);
+	free(l.gplace);
+	if (diag_errors(d) > before) {
+		roster_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+void
+roster_free(struct roster *r)
+{
+	for (size_t i = 0; i < r->nmembers; i++)
+		member_clear(&r->members[i]);
+	free(r->members);
+	for (size_t i = 0; i < r->nshelters; i++) {
+		free(r->shelters[i].id);
+		free(r->shelters[i].name);
+		free(r->shelters[i].staff);
+	}
+	free(r->shelters);
+	for (size_t i = 0; i < r->ngroups; i++) {
+		free(r->groups[i].id);
+		free(r->groups[i].title);
+	}
+	free(r->groups);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct member *
+roster_find(const struct roster *r, const char *id)
+{
+	size_t i = member_index(r, id);
+
+	return i == SIZE_MAX ? NULL : &r->members[i];
+}
+
+const struct member *
+roster_find_login(const struct roster *r, const char *login)
+{
+	for (size_t i = 0; i < r->nmembers; i++)
+		if (r->members[i].login != NULL &&
+		    strcmp(r->members[i].login, login) == 0)
+			return &r->members[i];
+	return NULL;
+}
+
+const struct shelter *
+roster_shelter(const struct roster *r, const char *id)
+{
+	for (size_t i = 0; i < r->nshelters; i++)
+		if (strcmp(r->shelters[i].id, id) == 0)
+			return &r->shelters[i];
+	return NULL;
+}
+
+int
+roster_group(const struct roster *r, const char *id)
+{
+	for (size_t i = 0; i < r->ngroups; i++)
+		if (strcmp(r->groups[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+shelter_kind_name(enum shelter_kind kind)
+{
+	return kind == SHELTER_FEVER ? "fever" : "designated";
+}
+
+size_t
+roster_group_count(const struct roster *r, size_t g)
+{
+	size_t n = 0;
+
+	if (g >= r->ngroups)
+		return 0;
+	for (size_t i = 0; i < r->nmembers; i++)
+		if (r->members[i].groups & ((uint32_t)1 << g))
+			n++;
+	return n;
+}
+
+size_t
+roster_channel_count(const struct roster *r, const char *channel)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nmembers; i++)
+		for (size_t j = 0; j < r->members[i].ncontacts; j++)
+			if (strcmp(r->members[i].contacts[j].channel,
+			    channel) == 0) {
+				n++;
+				break;
+			}
+	return n;
+}
+
+/*
+ * AUDIENCE resolution. Errors quote what the user typed, cut to ECHO_MAX
+ * bytes on a UTF-8 boundary, with control characters shown as '?'.
+ */
+
+static void
+echo(char *out, size_t outsz, const char *s)
+{
+	size_t n = strlen(s), cut = n;
+
+	if (cut > ECHO_MAX) {
+		cut = ECHO_MAX;
+		while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	if (cut + 4 > outsz)
+		cut = 0;
+	memcpy(out, s, cut);
+	for (size_t i = 0; i < cut; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = '?';
+	if (cut < n)
+		memcpy(out + cut, "\xe2\x80\xa6", 3), cut += 3;	/* … */
+	out[cut] = '\0';
+}
+
+/* Formats the error (never cutting a UTF-8 sequence) and returns -1. */
+static int
+aud_error(char *err, size_t errsz, const char *fmt, ...)
+    PRINTFLIKE(3, 4);
+
+static int
+aud_error(char *err, size_t errsz, const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+	size_t cut;
+
+	if (err == NULL || errsz == 0)
+		return -1;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	cut = b.len < errsz - 1 ? b.len : errsz - 1;
+	while (cut > 0 && cut < b.len &&
+	    ((unsigned char)b.data[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(err, b.data, cut);
+	err[cut] = '\0';
+	buf_free(&b);
+	return -1;
+}
+
+/* Strips ASCII spaces and tabs at both ends, in place. */
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+static void
+pick_shelter(const struct shelter *sh, bool *pick)
+{
+	for (size_t i = 0; i < sh->nstaff; i++)
+		pick[sh->staff[i]] = true;
+}
+
+/* One `prefix:a,b` term. Returns 0, or -1 with err filled. */
+static int
+aud_list(const struct roster *r, const char *prefix, char *list, bool *pick,
+    char *err, size_t errsz)
+{
+	char q[ECHO_MAX + 8], *item;
+	int kind = -1;
+
+	if (strcmp(prefix, "shelter") != 0 && strcmp(prefix, "kind") != 0 &&
+	    strcmp(prefix, "member") != 0) {
+		echo(q, sizeof(q), prefix);
+		return aud_error(err, errsz, "宛先の指定「%s:」は使えません"
+		    "（shelter:、kind:、member: のいずれかです）", q);
+	}
+	if (*trim(list) == '\0')
+		return aud_error(err, errsz, "宛先「%s:」の後に名前がありません",
+		    prefix);
+	while ((item = strsep(&list, ",")) != NULL) {
+		item = trim(item);
+		echo(q, sizeof(q), item);
+		if (*item == '\0')
+			return aud_error(err, errsz, "宛先「%s:」に空の名前が"
+			    "あります", prefix);
+		if (strcmp(prefix, "shelter") == 0) {
+			const struct shelter *sh = roster_shelter(r, item);
+			if (sh == NULL)
+				return aud_error(err, errsz, "宛先の避難所「%s」"
+				    "は名簿にありません", q);
+			pick_shelter(sh, pick);
+		} else if (strcmp(prefix, "member") == 0) {
+			size_t i = member_index(r, item);
+			if (i == SIZE_MAX)
+				return aud_error(err, errsz, "宛先の職員「%s」は"
+				    "名簿にありません", q);
+			pick[i] = true;
+		} else {
+			if (strcmp(item, "designated") == 0)
+				kind = SHELTER_DESIGNATED;
+			else if (strcmp(item, "fever") == 0)
+				kind = SHELTER_FEVER;
+			else
+				return aud_error(err, errsz, "宛先の避難所の種別"
+				    "「%s」は不明です（designated または "
+				    "fever）", q);
+			for (size_t i = 0; i < r->nshelters; i++)
+				if ((int)r->shelters[i].kind == kind)
+					pick_shelter(&r->shelters[i], pick);
+		}
+	}
+	return 0;
+}
+
+/* One term: a group id or a `prefix:list`. Returns 0, or -1 with err. */
+static int
+aud_term(const struct roster *r, char *term, bool *pick, char *err,
+    size_t errsz)
+{
+	char q[ECHO_MAX + 8], *colon = strchr(term, ':');
+	int g;
+
+	if (colon != NULL) {
+		*colon = '\0';
+		return aud_list(r, trim(term), colon + 1, pick, err, errsz);
+	}
+	if ((g = roster_group(r, term)) >= 0 && *term != '\0') {
+		for (size_t i = 0; i < r->nmembers; i++)
+			if (r->members[i].groups & ((uint32_t)1 << g))
+				pick[i] = true;
+		return 0;
+	}
+	if (strcmp(term, "shelter") == 0) {
+		for (size_t i = 0; i < r->nshelters; i++)
+			pick_shelter(&r->shelters[i], pick);
+		return 0;
+	}
+	echo(q, sizeof(q), term);
+	return aud_error(err, errsz, "宛先のグループ「%s」は名簿にありません",
+	    q);
+}
+
+int
+roster_audience(const struct roster *r, const char *audience, size_t **idx,
+    size_t *n, char *err, size_t errsz)
+{
+	char q[ECHO_MAX + 8], *copy, *rest, *term;
+	bool *pick;
+	size_t len, count = 0;
+	int rc = 0;
+
+	*idx = NULL;
+	*n = 0;
+	if (err != NULL && errsz > 0)
+		err[0] = '\0';
+	if (audience == NULL)
+		return aud_error(err, errsz, "宛先が空です");
+	len = strlen(audience);
+	if (len > ROSTER_AUDIENCE_MAX)
+		return aud_error(err, errsz, "宛先が長すぎます（%d バイトまで）",
+		    ROSTER_AUDIENCE_MAX);
+	if (!utf8_valid(audience, len))
+		return aud_error(err, errsz, "宛先の文字コードが正しくありません"
+		    "（UTF-8 ではありません）");
+	rest = copy = xstrdup(audience);
+	if (*trim(copy) == '\0') {
+		free(copy);
+		return aud_error(err, errsz, "宛先が空です");
+	}
+	pick = xcalloc(r->nmembers + 1, sizeof(*pick));
+	while (rc == 0 && (term = strsep(&rest, "+")) != NULL) {
+		term = trim(term);
+		if (*term == '\0') {
+			echo(q, sizeof(q), audience);
+			rc = aud_error(err, errsz, "宛先「%s」に空の項目があります"
+			    "（+ の前後に指定が必要です）", q);
+		} else
+			rc = aud_term(r, term, pick, err, errsz);
+	}
+	free(copy);
+	if (rc == 0) {
+		for (size_t i = 0; i < r->nmembers; i++)
+			count += pick[i];
+		if (count == 0) {
+			echo(q, sizeof(q), audience);
+			rc = aud_error(err, errsz, "宛先「%s」に該当する職員が"
+			    "いません", q);
+		}
+	}
+	if (rc == 0) {
+		*idx = xcalloc(count, sizeof(**idx));
+		for (size_t i = 0; i < r->nmembers; i++)
+			if (pick[i])
+				(*idx)[(*n)++] = i;
+	}
+	free(pick);
+	return rc;
+}

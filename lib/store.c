@@ -1,0 +1,884 @@
+/*
+ * store.c: the SQLite schema, its migrations, and every query crisiscast
+ * makes. Pure: never logs; errors go to s->err.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+struct store {
+	sqlite3 *db;
+	bool in_tx;
+	char err[512];
+};
+
+/*
+ * Migrations, applied in order; user_version is the number applied. Never
+ * edit one that has shipped: add the next.
+ */
+static const char *const migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  tag TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  audience TEXT NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  drill INTEGER NOT NULL DEFAULT 0 CHECK (drill IN (0, 1)),"
+	"  vars TEXT NOT NULL DEFAULT '{}',"
+	"  warnings TEXT NOT NULL DEFAULT '[]',"
+	"  state TEXT NOT NULL CHECK (state IN ('pending_approval', 'approved',"
+	"    'sending', 'complete', 'rejected', 'expired', 'cancelled')),"
+	"  created_at INTEGER NOT NULL,"
+	"  decided_at INTEGER,"
+	"  decided_by TEXT,"
+	"  decided_how TEXT,"
+	"  decision_client TEXT,"
+	"  reason TEXT,"
+	"  cancels INTEGER REFERENCES alerts(id)"
+	");"
+	"CREATE TABLE deliveries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('alert', 'approval')),"
+	"  member TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  shelter TEXT,"
+	"  position INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent',"
+	"    'failed', 'suspended', 'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  provider_id TEXT,"
+	"  error TEXT,"
+	"  salt BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER,"
+	"  read_at INTEGER,"
+	"  confirmed_at INTEGER,"
+	"  response TEXT,"
+	"  UNIQUE (alert_id, kind, member, channel)"
+	");"
+	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
+	"CREATE INDEX deliveries_member ON deliveries (member, state);"
+	"CREATE TABLE tokens ("
+	"  hash BLOB PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('alert', 'approval')),"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  delivery_id INTEGER NOT NULL REFERENCES deliveries(id),"
+	"  member TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER,"
+	"  revoked_at INTEGER"
+	");"
+	"CREATE INDEX tokens_alert ON tokens (alert_id, kind);"
+	"CREATE INDEX tokens_member ON tokens (member);"
+	"CREATE TABLE suspensions ("
+	"  member TEXT PRIMARY KEY,"
+	"  reason TEXT NOT NULL,"
+	"  by TEXT NOT NULL,"
+	"  at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  alert_id INTEGER,"
+	"  member TEXT,"
+	"  channel TEXT,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX audit_at ON audit (at);"
+	"CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
+	"CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+};
+
+static int
+fail(struct store *s, const char *what)
+{
+	snprintf(s->err, sizeof(s->err), "%s: %s", what,
+	    s->db ? sqlite3_errmsg(s->db) : "no database");
+	return -1;
+}
+
+const char *
+store_error(const struct store *s)
+{
+	return s->err;
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(s->err, sizeof(s->err), "%s", msg ? msg :
+		    sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return fail(s, "prepare");
+	return 0;
+}
+
+/* Steps a statement that returns no rows, then finalizes it. */
+static int
+run(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, "write");
+	return 0;
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int
+migrate(struct store *s)
+{
+	sqlite3_stmt *st;
+	int version;
+
+	if (prepare(s, "PRAGMA user_version", &st) < 0)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return fail(s, "user_version");
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > (int)nitems(migrations)) {
+		snprintf(s->err, sizeof(s->err), "database schema version %d is "
+		    "newer than this program's %zu", version, nitems(migrations));
+		return -1;
+	}
+	for (int v = version; v < (int)nitems(migrations); v++) {
+		char pragma[64];
+		if (store_begin(s) < 0)
+			return -1;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, migrations[v]) < 0 || exec(s, pragma) < 0) {
+			char saved[sizeof(s->err) - 32];
+			memcpy(saved, s->err, sizeof(saved) - 1);
+			saved[sizeof(saved) - 1] = '\0';
+			store_rollback(s);
+			snprintf(s->err, sizeof(s->err), "migration %d: %s", v + 1,
+			    saved);
+			return -1;
+		}
+		if (store_commit(s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_open(const char *dir, struct store **sp, char *err, size_t errsz)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	char *path;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+		free(s);
+		return -1;
+	}
+	path = xasprintf("%s/state.db", dir);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", path, s->db ?
+		    sqlite3_errmsg(s->db) : "cannot open");
+		free(path);
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA journal_mode = WAL") < 0 ||
+	    exec(s, "PRAGMA synchronous = FULL") < 0 ||
+	    exec(s, "PRAGMA foreign_keys = ON") < 0 ||
+	    exec(s, "PRAGMA trusted_schema = OFF") < 0 ||
+	    migrate(s) < 0) {
+		snprintf(err, errsz, "%s: %s", path, s->err);
+		free(path);
+		store_close(s);
+		return -1;
+	}
+	free(path);
+	*sp = s;
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int
+store_begin(struct store *s)
+{
+	if (s->in_tx) {
+		snprintf(s->err, sizeof(s->err), "nested transaction");
+		return -1;
+	}
+	if (exec(s, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	s->in_tx = true;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (exec(s, "COMMIT") < 0) {
+		char saved[sizeof(s->err)];
+		memcpy(saved, s->err, sizeof(saved));
+		store_rollback(s);
+		memcpy(s->err, saved, sizeof(saved));
+		return -1;
+	}
+	s->in_tx = false;
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = false;
+}
+
+int
+store_audit(struct store *s, time_t at, const char *actor, const char *action,
+    int64_t alert, const char *member, const char *channel, const char *detail)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "INSERT INTO audit (at, actor, action, alert_id, member,"
+	    " channel, detail) VALUES (?, ?, ?, ?, ?, ?, ?)", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, at);
+	bind_text(st, 2, actor);
+	bind_text(st, 3, action);
+	if (alert > 0)
+		sqlite3_bind_int64(st, 4, alert);
+	bind_text(st, 5, member);
+	bind_text(st, 6, channel);
+	bind_text(st, 7, detail);
+	return run(s, st);
+}
+
+void
+alert_row_free(struct alert_row *a)
+{
+	free(a->tag);
+	free(a->body);
+	free(a->audience);
+	free(a->sender);
+	free(a->vars);
+	free(a->warnings);
+	free(a->state);
+	free(a->decided_by);
+	free(a->decided_how);
+	free(a->decision_client);
+	free(a->reason);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+store_alert_insert(struct store *s, struct alert_row *a)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "INSERT INTO alerts (tag, body, audience, sender, drill,"
+	    " vars, warnings, state, created_at, cancels)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) < 0)
+		return -1;
+	bind_text(st, 1, a->tag);
+	bind_text(st, 2, a->body);
+	bind_text(st, 3, a->audience);
+	bind_text(st, 4, a->sender);
+	sqlite3_bind_int(st, 5, a->drill);
+	bind_text(st, 6, a->vars ? a->vars : "{}");
+	bind_text(st, 7, a->warnings ? a->warnings : "[]");
+	bind_text(st, 8, a->state);
+	sqlite3_bind_int64(st, 9, a->created_at);
+	if (a->cancels > 0)
+		sqlite3_bind_int64(st, 10, a->cancels);
+	if (run(s, st) < 0)
+		return -1;
+	a->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+#define ALERT_COLS "id, tag, body, audience, sender, drill, vars, warnings," \
+	" state, created_at, decided_at, decided_by, decided_how," \
+	" decision_client, reason, cancels"
+
+static void
+alert_from_row(sqlite3_stmt *st, struct alert_row *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	a->tag = col_text(st, 1);
+	a->body = col_text(st, 2);
+	a->audience = col_text(st, 3);
+	a->sender = col_text(st, 4);
+	a->drill = sqlite3_column_int(st, 5) != 0;
+	a->vars = col_text(st, 6);
+	a->warnings = col_text(st, 7);
+	a->state = col_text(st, 8);
+	a->created_at = sqlite3_column_int64(st, 9);
+	a->decided_at = sqlite3_column_int64(st, 10);
+	a->decided_by = col_text(st, 11);
+	a->decided_how = col_text(st, 12);
+	a->decision_client = col_text(st, 13);
+	a->reason = col_text(st, 14);
+	a->cancels = sqlite3_column_int64(st, 15);
+}
+
+int
+store_alert_get(struct store *s, int64_t id, struct alert_row *a)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (prepare(s, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		alert_from_row(st, a);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return fail(s, "read alert");
+}
+
+int
+store_alert_transition(struct store *s, int64_t id, const char *const from[],
+    const char *to, time_t at, const char *by, const char *how,
+    const char *client, const char *reason)
+{
+	struct buf sql = {0};
+	sqlite3_stmt *st;
+	int i = 0, rc;
+
+	buf_adds(&sql, "UPDATE alerts SET state = ?1");
+	if (by != NULL)
+		buf_adds(&sql, ", decided_at = ?2, decided_by = ?3,"
+		    " decided_how = ?4, decision_client = ?5");
+	if (reason != NULL)
+		buf_adds(&sql, ", reason = ?6");
+	buf_adds(&sql, " WHERE id = ?7 AND state IN (");
+	for (i = 0; from[i] != NULL; i++)
+		buf_printf(&sql, "%s?%d", i ? ", " : "", 8 + i);
+	buf_adds(&sql, ")");
+	rc = prepare(s, sql.data, &st);
+	buf_free(&sql);
+	if (rc < 0)
+		return -1;
+	bind_text(st, 1, to);
+	if (by != NULL) {
+		sqlite3_bind_int64(st, 2, at);
+		bind_text(st, 3, by);
+		bind_text(st, 4, how);
+		bind_text(st, 5, client);
+	}
+	if (reason != NULL)
+		bind_text(st, 6, reason);
+	sqlite3_bind_int64(st, 7, id);
+	for (i = 0; from[i] != NULL; i++)
+		bind_text(st, 8 + i, from[i]);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
+store_alert_list(struct store *s, const char *state, time_t since,
+    struct alert_row **v, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (prepare(s, "SELECT " ALERT_COLS " FROM alerts"
+	    " WHERE (?1 IS NULL OR state = ?1) AND created_at >= ?2"
+	    " ORDER BY id DESC", &st) < 0)
+		return -1;
+	bind_text(st, 1, state);
+	sqlite3_bind_int64(st, 2, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		memset(&(*v)[*n], 0, sizeof(**v));
+		alert_from_row(st, &(*v)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < *n; i++)
+			alert_row_free(&(*v)[i]);
+		free(*v);
+		*v = NULL;
+		*n = 0;
+		return fail(s, "list alerts");
+	}
+	return 0;
+}
+
+void
+delivery_row_free(struct delivery_row *d)
+{
+	free(d->kind);
+	free(d->member);
+	free(d->name);
+	free(d->title);
+	free(d->shelter);
+	free(d->channel);
+	free(d->address);
+	free(d->state);
+	free(d->provider_id);
+	free(d->error);
+	free(d->response);
+	memset(d, 0, sizeof(*d));
+}
+
+void
+delivery_rows_free(struct delivery_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		delivery_row_free(&v[i]);
+	free(v);
+}
+
+int
+store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
+    int64_t alert, const char *kind, const struct new_delivery *v, size_t n,
+    time_t now, time_t expires)
+{
+	sqlite3_stmt *ins = NULL, *tok = NULL;
+	int rc = -1;
+
+	if (prepare(s, "INSERT OR IGNORE INTO deliveries (alert_id, kind,"
+	    " member, name, title, shelter, position, channel, address, state,"
+	    " salt, created_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?)", &ins) < 0 ||
+	    prepare(s, "INSERT INTO tokens (hash, kind, alert_id, delivery_id,"
+	    " member, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    &tok) < 0)
+		goto out;
+	/* Tokens are derived from the salt with the site key; the database
+	 * holds the salt and the hash of the token, never the token. */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t salt[SALT_BYTES];
+		if (crypto_random(salt, sizeof(salt)) < 0) {
+			snprintf(s->err, sizeof(s->err), "CSPRNG failed");
+			goto out;
+		}
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, alert);
+		bind_text(ins, 2, kind);
+		bind_text(ins, 3, v[i].member);
+		bind_text(ins, 4, v[i].name);
+		bind_text(ins, 5, v[i].title);
+		bind_text(ins, 6, v[i].shelter);
+		sqlite3_bind_int(ins, 7, v[i].position);
+		bind_text(ins, 8, v[i].channel);
+		bind_text(ins, 9, v[i].address);
+		bind_text(ins, 10, v[i].state ? v[i].state : DLV_PENDING);
+		sqlite3_bind_blob(ins, 11, salt, sizeof(salt), SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 12, now);
+		bind_text(ins, 13, v[i].error);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			fail(s, "insert delivery");
+			goto out;
+		}
+		if (sqlite3_changes(s->db) == 0)
+			continue;
+		char token[TOKEN_CHARS + 1];
+		uint8_t hash[SHA256_BYTES];
+		token_derive(key, kind, salt, token);
+		token_hash(token, hash);
+		sqlite3_reset(tok);
+		sqlite3_bind_blob(tok, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+		bind_text(tok, 2, kind);
+		sqlite3_bind_int64(tok, 3, alert);
+		sqlite3_bind_int64(tok, 4, sqlite3_last_insert_rowid(s->db));
+		bind_text(tok, 5, v[i].member);
+		sqlite3_bind_int64(tok, 6, now);
+		sqlite3_bind_int64(tok, 7, expires);
+		if (sqlite3_step(tok) != SQLITE_DONE) {
+			fail(s, "insert token");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(tok);
+	return rc;
+}
+
+#define DLV_COLS "id, alert_id, kind, member, name, title, shelter, position," \
+	" channel, address, state, attempts, provider_id, error, sent_at," \
+	" read_at, confirmed_at, next_at, response, salt"
+
+static void
+delivery_from_row(sqlite3_stmt *st, struct delivery_row *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(st, 0);
+	d->alert_id = sqlite3_column_int64(st, 1);
+	d->kind = col_text(st, 2);
+	d->member = col_text(st, 3);
+	d->name = col_text(st, 4);
+	d->title = col_text(st, 5);
+	d->shelter = col_text(st, 6);
+	d->position = sqlite3_column_int(st, 7);
+	d->channel = col_text(st, 8);
+	d->address = col_text(st, 9);
+	d->state = col_text(st, 10);
+	d->attempts = sqlite3_column_int(st, 11);
+	d->provider_id = col_text(st, 12);
+	d->error = col_text(st, 13);
+	d->sent_at = sqlite3_column_int64(st, 14);
+	d->read_at = sqlite3_column_int64(st, 15);
+	d->confirmed_at = sqlite3_column_int64(st, 16);
+	d->next_at = sqlite3_column_int64(st, 17);
+	d->response = col_text(st, 18);
+	if (sqlite3_column_bytes(st, 19) == SALT_BYTES)
+		memcpy(d->salt, sqlite3_column_blob(st, 19), SALT_BYTES);
+}
+
+static int
+collect_deliveries(struct store *s, sqlite3_stmt *st, struct delivery_row **v,
+    size_t *n)
+{
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		delivery_from_row(st, &(*v)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		delivery_rows_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+		return fail(s, "read deliveries");
+	}
+	return 0;
+}
+
+int
+store_deliveries_of(struct store *s, int64_t alert, const char *kind,
+    struct delivery_row **v, size_t *n)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "SELECT " DLV_COLS " FROM deliveries WHERE alert_id = ?1"
+	    " AND (?2 IS NULL OR kind = ?2) ORDER BY kind DESC, position, id",
+	    &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, alert);
+	bind_text(st, 2, kind);
+	return collect_deliveries(s, st, v, n);
+}
+
+int
+store_deliveries_due(struct store *s, time_t now, size_t max,
+    struct delivery_row **v, size_t *n)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "SELECT d.id, d.alert_id, d.kind, d.member, d.name,"
+	    " d.title, d.shelter, d.position, d.channel, d.address, d.state,"
+	    " d.attempts, d.provider_id, d.error, d.sent_at, d.read_at,"
+	    " d.confirmed_at, d.next_at, d.response, d.salt"
+	    " FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
+	    " WHERE d.state = 'pending' AND d.next_at <= ?1 AND"
+	    " ((d.kind = 'approval' AND a.state = 'pending_approval') OR"
+	    "  (d.kind = 'alert' AND a.state IN ('approved', 'sending')))"
+	    " ORDER BY d.alert_id, d.kind DESC, d.position, d.id LIMIT ?2",
+	    &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	return collect_deliveries(s, st, v, n);
+}
+
+time_t
+store_next_due(struct store *s)
+{
+	sqlite3_stmt *st;
+	time_t t = 0;
+
+	if (prepare(s, "SELECT MIN(next_at) FROM deliveries"
+	    " WHERE state = 'pending' AND next_at > 0", &st) < 0)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		t = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return t;
+}
+
+static int
+delivery_update(struct store *s, const char *sql, int64_t id, time_t t,
+    const char *text)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, sql, &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, t);
+	bind_text(st, 3, text);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
+store_delivery_claim(struct store *s, int64_t id)
+{
+	return delivery_update(s, "UPDATE deliveries SET state = 'sending',"
+	    " attempts = attempts + 1 WHERE id = ?1 AND state = 'pending'"
+	    " AND ?2 = ?2 AND ?3 IS ?3", id, 0, NULL);
+}
+
+int
+store_delivery_sent(struct store *s, int64_t id, time_t at,
+    const char *provider_id)
+{
+	return delivery_update(s, "UPDATE deliveries SET state = 'sent',"
+	    " sent_at = ?2, provider_id = ?3, error = NULL"
+	    " WHERE id = ?1 AND state = 'sending'", id, at, provider_id);
+}
+
+int
+store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
+    const char *error)
+{
+	return delivery_update(s, "UPDATE deliveries SET state = 'pending',"
+	    " next_at = ?2, error = ?3 WHERE id = ?1 AND state = 'sending'",
+	    id, retry_at, error);
+}
+
+int
+store_delivery_failed(struct store *s, int64_t id, const char *error)
+{
+	return delivery_update(s, "UPDATE deliveries SET state = 'failed',"
+	    " error = ?3 WHERE id = ?1 AND state = 'sending' AND ?2 = ?2",
+	    id, 0, error);
+}
+
+int
+store_deliveries_requeue(struct store *s, int *count)
+{
+	if (exec(s, "UPDATE deliveries SET state = 'pending'"
+	    " WHERE state = 'sending'") < 0)
+		return -1;
+	*count = sqlite3_changes(s->db);
+	return 0;
+}
+
+int
+store_deliveries_stop(struct store *s, int64_t alert, const char *kind,
+    const char *to, int *n)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "UPDATE deliveries SET state = ?3 WHERE alert_id = ?1"
+	    " AND (?2 IS NULL OR kind = ?2) AND state IN ('pending', 'sending')",
+	    &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, alert);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, to);
+	if (run(s, st) < 0)
+		return -1;
+	*n = sqlite3_changes(s->db);
+	return 0;
+}
+
+int
+store_tokens_revoke_alert(struct store *s, int64_t alert, const char *kind,
+    time_t at)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "UPDATE tokens SET revoked_at = ?3 WHERE alert_id = ?1"
+	    " AND (?2 IS NULL OR kind = ?2) AND revoked_at IS NULL", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, alert);
+	bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, at);
+	return run(s, st);
+}
+
+int
+store_suspend(struct store *s, const char *member, const char *reason,
+    const char *by, time_t at, int *stopped)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "INSERT INTO suspensions (member, reason, by, at)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (member) DO UPDATE SET"
+	    " reason = ?2, by = ?3, at = ?4", &st) < 0)
+		return -1;
+	bind_text(st, 1, member);
+	bind_text(st, 2, reason);
+	bind_text(st, 3, by);
+	sqlite3_bind_int64(st, 4, at);
+	if (run(s, st) < 0)
+		return -1;
+	if (prepare(s, "UPDATE deliveries SET state = 'suspended'"
+	    " WHERE member = ?1 AND state IN ('pending', 'sending')", &st) < 0)
+		return -1;
+	bind_text(st, 1, member);
+	if (run(s, st) < 0)
+		return -1;
+	*stopped = sqlite3_changes(s->db);
+	if (prepare(s, "UPDATE tokens SET revoked_at = ?2 WHERE member = ?1"
+	    " AND revoked_at IS NULL", &st) < 0)
+		return -1;
+	bind_text(st, 1, member);
+	sqlite3_bind_int64(st, 2, at);
+	return run(s, st);
+}
+
+int
+store_resume(struct store *s, const char *member)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "DELETE FROM suspensions WHERE member = ?1", &st) < 0)
+		return -1;
+	bind_text(st, 1, member);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+bool
+store_is_suspended(struct store *s, const char *member, char **reason)
+{
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (prepare(s, "SELECT reason FROM suspensions WHERE member = ?1",
+	    &st) < 0)
+		return false;
+	bind_text(st, 1, member);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		found = true;
+		if (reason != NULL)
+			*reason = col_text(st, 0);
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+void
+audit_rows_free(struct audit_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].actor);
+		free(v[i].action);
+		free(v[i].member);
+		free(v[i].channel);
+		free(v[i].detail);
+	}
+	free(v);
+}
+
+int
+store_audit_query(struct store *s, time_t since, time_t until,
+    const char *member, int64_t alert, struct audit_row **v, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	if (prepare(s, "SELECT id, at, actor, action, alert_id, member, channel,"
+	    " detail FROM audit WHERE at >= ?1 AND (?2 = 0 OR at < ?2)"
+	    " AND (?3 IS NULL OR member = ?3 OR actor = ?3)"
+	    " AND (?4 = 0 OR alert_id = ?4) ORDER BY id", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	bind_text(st, 3, member);
+	sqlite3_bind_int64(st, 4, alert);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		struct audit_row *r = &(*v)[(*n)++];
+		r->id = sqlite3_column_int64(st, 0);
+		r->at = sqlite3_column_int64(st, 1);
+		r->actor = col_text(st, 2);
+		r->action = col_text(st, 3);
+		r->alert = sqlite3_column_int64(st, 4);
+		r->member = col_text(st, 5);
+		r->channel = col_text(st, 6);
+		r->detail = col_text(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		audit_rows_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+		return fail(s, "read audit");
+	}
+	return 0;
+}

@@ -1,0 +1,184 @@
+/*
+ * store.h: all of crisiscast's state, in SQLite (state_dir/state.db).
+ *
+ * Contract: WAL, synchronous=FULL (a committed decision or delivery record
+ * survives a power cut), foreign keys on, every write inside BEGIN IMMEDIATE.
+ * Schema changes are numbered migrations applied in order at open; a
+ * database newer than this program is refused. The audit table is
+ * append-only: triggers abort any UPDATE or DELETE on it.
+ *
+ * Functions return 0 on success and -1 on a database error, with the
+ * message in s->err (store_error()). Rows handed out are owned by the caller
+ * and freed with the matching *_free().
+ */
+#ifndef CRISISCAST_STORE_H
+#define CRISISCAST_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "crypto.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+int store_open(const char *dir, struct store **sp, char *err, size_t errsz);
+void store_close(struct store *s);
+const char *store_error(const struct store *s);
+sqlite3 *store_db(struct store *s);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Nesting is a bug (returns -1). */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* One audit row. Must be called inside a transaction. */
+int store_audit(struct store *s, time_t at, const char *actor,
+    const char *action, int64_t alert, const char *member,
+    const char *channel, const char *detail);
+
+/* Alert states (SPEC §5). */
+#define ALERT_PENDING	"pending_approval"
+#define ALERT_APPROVED	"approved"
+#define ALERT_SENDING	"sending"
+#define ALERT_COMPLETE	"complete"
+#define ALERT_REJECTED	"rejected"
+#define ALERT_EXPIRED	"expired"
+#define ALERT_CANCELLED	"cancelled"
+
+struct alert_row {
+	int64_t id;
+	char *tag;		/* without brackets */
+	char *body;		/* starts with 【tag】 */
+	char *audience;
+	char *sender;		/* member id */
+	bool drill;
+	char *vars;		/* JSON object of --set k=v */
+	char *warnings;		/* JSON array of rule warnings at draft */
+	char *state;
+	time_t created_at;
+	time_t decided_at;	/* 0 until decided */
+	char *decided_by;	/* member id, or NULL */
+	char *decided_how;	/* "console" or "link" */
+	char *decision_client;	/* peer description */
+	char *reason;		/* reject/cancel reason */
+	int64_t cancels;	/* for a 取消 notice: the alert it cancels */
+};
+void alert_row_free(struct alert_row *a);
+
+/* Delivery states; they only move forward, except sending -> pending on a
+ * restart or a transient failure. */
+#define DLV_PENDING	"pending"
+#define DLV_SENDING	"sending"
+#define DLV_SENT	"sent"
+#define DLV_FAILED	"failed"
+#define DLV_SUSPENDED	"suspended"
+#define DLV_CANCELLED	"cancelled"
+
+struct delivery_row {
+	int64_t id;
+	int64_t alert_id;
+	char *kind;		/* "alert" (to a recipient) or "approval" */
+	char *member;
+	char *name, *title, *shelter;	/* snapshot at creation */
+	int position;		/* send order within the alert */
+	char *channel;
+	char *address;
+	char *state;
+	int attempts;
+	char *provider_id;
+	char *error;
+	time_t sent_at, read_at, confirmed_at, next_at;
+	char *response;
+	uint8_t salt[SALT_BYTES];	/* the link token is derived from it */
+};
+void delivery_row_free(struct delivery_row *d);
+void delivery_rows_free(struct delivery_row *v, size_t n);
+
+/* A recipient (or approver) to be written in one go. */
+struct new_delivery {
+	const char *member, *name, *title, *shelter;
+	const char *channel, *address;
+	int position;
+	const char *state;	/* NULL: pending; or suspended, failed */
+	const char *error;	/* why, for a row created failed */
+};
+
+/* Inserts an alert in state `state`; sets a->id. */
+int store_alert_insert(struct store *s, struct alert_row *a);
+/* 0 and *a filled; 1 when there is no such alert; -1 on error. */
+int store_alert_get(struct store *s, int64_t id, struct alert_row *a);
+/*
+ * Moves an alert from one of the states in `from` (NULL-terminated) to
+ * `to`, recording decided_* when by != NULL. Returns 0, 1 when the alert is
+ * not in any `from` state (nothing changed), -1 on error.
+ */
+int store_alert_transition(struct store *s, int64_t id,
+    const char *const from[], const char *to, time_t at, const char *by,
+    const char *how, const char *client, const char *reason);
+/* Alerts, newest first, optionally only in `state` and created >= since. */
+int store_alert_list(struct store *s, const char *state, time_t since,
+    struct alert_row **v, size_t *n);
+
+/*
+ * Inserts deliveries of `kind` for an alert, each with a fresh salt and a
+ * token row holding SHA-256 of token_derive(key, kind, salt), expiring at
+ * `expires`. Rows that already exist for (alert, kind, member, channel) are
+ * left alone. Must be inside a transaction.
+ */
+int store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
+    int64_t alert, const char *kind, const struct new_delivery *v, size_t n,
+    time_t now, time_t expires);
+/* Deliveries of an alert of `kind` (NULL: both), by position. */
+int store_deliveries_of(struct store *s, int64_t alert, const char *kind,
+    struct delivery_row **v, size_t *n);
+/* Pending deliveries due at `now` (next_at <= now) of alerts that may send:
+ * approval requests of pending alerts, alert deliveries of approved or
+ * sending alerts. Ordered by alert, position. At most max rows. */
+int store_deliveries_due(struct store *s, time_t now, size_t max,
+    struct delivery_row **v, size_t *n);
+/* The earliest next_at of a pending delivery in the future, or 0. */
+time_t store_next_due(struct store *s);
+/* pending -> sending, attempts + 1. 0 claimed, 1 not pending any more. */
+int store_delivery_claim(struct store *s, int64_t id);
+/* sending -> sent. */
+int store_delivery_sent(struct store *s, int64_t id, time_t at,
+    const char *provider_id);
+/* sending -> pending again at retry_at (transient failure). */
+int store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
+    const char *error);
+/* sending -> failed (permanent). */
+int store_delivery_failed(struct store *s, int64_t id, const char *error);
+/* Every sending row back to pending (at start: they were in flight). */
+int store_deliveries_requeue(struct store *s, int *count);
+/* Pending deliveries of an alert -> `to` (cancelled). Returns count in *n. */
+int store_deliveries_stop(struct store *s, int64_t alert, const char *kind,
+    const char *to, int *n);
+/* Revokes every live token of an alert of `kind` (NULL: all kinds). */
+int store_tokens_revoke_alert(struct store *s, int64_t alert,
+    const char *kind, time_t at);
+
+/* Suspension of a member (lost or stolen device). */
+int store_suspend(struct store *s, const char *member, const char *reason,
+    const char *by, time_t at, int *stopped);
+/* 0 resumed, 1 was not suspended. */
+int store_resume(struct store *s, const char *member);
+/* true when suspended (reason copied to *reason if non-NULL). */
+bool store_is_suspended(struct store *s, const char *member, char **reason);
+
+struct audit_row {
+	int64_t id;
+	time_t at;
+	char *actor, *action, *member, *channel, *detail;
+	int64_t alert;
+};
+void audit_rows_free(struct audit_row *v, size_t n);
+/* Audit rows in order; since/until 0 = open; member/alert NULL/0 = any. */
+int store_audit_query(struct store *s, time_t since, time_t until,
+    const char *member, int64_t alert, struct audit_row **v, size_t *n);
+
+#endif
