@@ -195,7 +195,8 @@ send_done_cb(void *arg, const struct send_report *r)
 				    j->channel, err);
 			break;
 		}
-		/* FALLTHROUGH: out of attempts is permanent */
+		/* out of attempts: permanent */
+		__attribute__((fallthrough));
 	case SEND_PERMANENT: {
 		const struct contact *next = strcmp(j->kind, "alert") == 0 ?
 		    next_channel(j->member, j->channel) : NULL;

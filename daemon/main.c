@@ -1,0 +1,285 @@
+/*
+ * main.c: crisiscastd's start and stop. Parses argv, checks the site
+ * (-n, -nv), opens the state, starts the control socket, the transports and
+ * the fan-out, tells systemd it is ready, and runs the loop. Signals come
+ * through the loop: SIGHUP reloads rosters, rules and templates (all or
+ * nothing), SIGTERM and SIGINT stop after in-flight sends report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+
+#define DEFAULT_CONFIG	"/etc/crisiscast/crisiscast.yaml"
+#define STOP_GRACE_SECS	10
+
+struct crisiscastd *cd;
+
+static struct event *stop_check_ev;
+static time_t stop_deadline;
+
+time_t
+daemon_now(void)
+{
+	return time(NULL);
+}
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr, "usage: crisiscastd [-dnv] [-f config]\n");
+	exit(2);
+}
+
+/* Checks the whole site: config, transports, rosters, rules, templates. */
+static int
+load_site(const char *path, struct site *s, struct diags *d)
+{
+	if (site_load(path, s, d) < 0)
+		return -1;
+	if (transports_check(&s->cfg, d) < 0) {
+		site_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_diags(const struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->msgs[i]);
+}
+
+/*
+ * The key that link tokens are derived from: state_dir/token.key, 32 random
+ * bytes made on first start, readable by the daemon only. It lives beside
+ * the database, not in it.
+ */
+static void
+load_token_key(const char *dir)
+{
+	char *path = xasprintf("%s/token.key", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 && errno == ENOENT) {
+		uint8_t key[TOKEN_KEY_BYTES];
+		char *tmp = xasprintf("%s.new", path);
+		if (crypto_random(key, sizeof(key)) < 0)
+			fatalx("CSPRNG failed");
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, key, sizeof(key)) != sizeof(key) ||
+		    fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0)
+			fatal("%s", path);
+		free(tmp);
+		log_info("created %s", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		fatal("%s", path);
+	n = read(fd, cd->token_key, sizeof(cd->token_key));
+	if (n != (ssize_t)sizeof(cd->token_key))
+		fatalx("%s: must hold exactly %d bytes", path, TOKEN_KEY_BYTES);
+	close(fd);
+	free(path);
+}
+
+int
+daemon_reload(struct buf *report)
+{
+	struct site fresh;
+	struct diags d = {0};
+
+	if (load_site(cd->site.cfg.path, &fresh, &d) < 0) {
+		for (size_t i = 0; i < d.n; i++)
+			buf_printf(report, "%s\n", d.msgs[i]);
+		log_warnx("reload failed, keeping the running rosters, rules "
+		    "and templates (%zu errors)", diag_errors(&d));
+		for (size_t i = 0; i < d.n; i++)
+			log_warnx("%s", d.msgs[i]);
+		diag_free(&d);
+		return -1;
+	}
+	/* Swap rosters, rules and templates; the running config (sockets,
+	 * state, transports) needs a restart to change. */
+	roster_free(&cd->site.roster);
+	rules_free(&cd->site.rules);
+	tmpl_set_free(cd->site.tmpl);
+	cd->site.roster = fresh.roster;
+	cd->site.rules = fresh.rules;
+	cd->site.tmpl = fresh.tmpl;
+	memset(&fresh.roster, 0, sizeof(fresh.roster));
+	memset(&fresh.rules, 0, sizeof(fresh.rules));
+	fresh.tmpl = NULL;
+	site_free(&fresh);
+	site_summary(&cd->site, report);
+	log_info("reloaded: %s", report->data);
+	diag_free(&d);
+	fanout_kick();
+	return 0;
+}
+
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct buf report = {0};
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	sd_notify(0, "RELOADING=1");
+	audit_now("root", daemon_reload(&report) == 0 ? "reloaded" :
+	    "reload_failed", 0, NULL, NULL, "SIGHUP");
+	buf_free(&report);
+	sd_notify(0, "READY=1");
+}
+
+static bool
+all_idle(void)
+{
+	for (size_t i = 0; i < cd->ntransports; i++)
+		if (cd->transports[i].inflight > 0)
+			return false;
+	return true;
+}
+
+static void
+stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval tv = { 0, 100000 };
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (all_idle() || time(NULL) >= stop_deadline) {
+		if (!all_idle())
+			log_warnx("stopping with sends in flight; they are "
+			    "requeued at the next start");
+		event_base_loopbreak(cd->base);
+		return;
+	}
+	evtimer_add(stop_check_ev, &tv);
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	if (cd->stopping)
+		return;
+	log_info("signal %d: stopping", (int)sig);
+	sd_notify(0, "STOPPING=1");
+	cd->stopping = true;
+	control_close();
+	stop_deadline = time(NULL) + STOP_GRACE_SECS;
+	stop_check_ev = evtimer_new(cd->base, stop_check, NULL);
+	stop_check(-1, 0, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *config = DEFAULT_CONFIG;
+	bool check = false, verbose = false, debug = false;
+	struct diags d = {0};
+	struct event *ev_hup, *ev_term, *ev_int;
+	char err[512];
+	int ch;
+
+	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+		switch (ch) {
+		case 'd': debug = true; break;
+		case 'f': config = optarg; break;
+		case 'n': check = true; break;
+		case 'v': verbose = true; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init(debug);
+	signal(SIGPIPE, SIG_IGN);
+
+	cd = xcalloc(1, sizeof(*cd));
+	if (load_site(config, &cd->site, &d) < 0) {
+		print_diags(&d);
+		fprintf(stderr, "%s: %zu error%s\n", config, diag_errors(&d),
+		    diag_errors(&d) == 1 ? "" : "s");
+		return 1;
+	}
+	print_diags(&d);	/* warnings */
+	diag_free(&d);
+	if (check) {
+		struct buf out = {0};
+		if (verbose)
+			config_print(&cd->site.cfg, &out);
+		buf_adds(&out, "configuration OK\n");
+		site_summary(&cd->site, &out);
+		fputs(out.data, stdout);
+		buf_free(&out);
+		site_free(&cd->site);
+		free(cd);
+		return 0;
+	}
+
+	cd->uid = getuid();
+	if (store_open(cd->site.cfg.state_dir, &cd->store, err,
+	    sizeof(err)) < 0)
+		fatalx("state: %s", err);
+	load_token_key(cd->site.cfg.state_dir);
+	if ((cd->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	/* Signal events before READY=1, so a reload is never missed. */
+	ev_hup = evsignal_new(cd->base, SIGHUP, on_sighup, NULL);
+	ev_term = evsignal_new(cd->base, SIGTERM, on_stop, NULL);
+	ev_int = evsignal_new(cd->base, SIGINT, on_stop, NULL);
+	if (ev_hup == NULL || ev_term == NULL || ev_int == NULL ||
+	    evsignal_add(ev_hup, NULL) < 0 || evsignal_add(ev_term, NULL) < 0 ||
+	    evsignal_add(ev_int, NULL) < 0)
+		fatalx("cannot watch signals");
+	if (control_listen(cd->site.cfg.control_socket) < 0)
+		fatalx("control socket %s: cannot listen",
+		    cd->site.cfg.control_socket);
+	if (transports_start(&cd->site.cfg, err, sizeof(err)) < 0)
+		fatalx("transport: %s", err);
+	if (fanout_init() < 0)
+		fatalx("fan-out: cannot start");
+	audit_now("crisiscastd", "started", 0, NULL, NULL, NULL);
+	{
+		struct buf sum = {0};
+		site_summary(&cd->site, &sum);
+		log_info("ready: %s", sum.data);
+		sd_notifyf(0, "READY=1\nSTATUS=%zu accounts",
+		    cd->site.roster.nmembers);
+		buf_free(&sum);
+	}
+
+	event_base_dispatch(cd->base);
+
+	audit_now("crisiscastd", "stopped", 0, NULL, NULL, NULL);
+	fanout_shutdown();
+	control_close();
+	transports_stop();
+	if (stop_check_ev != NULL)
+		event_free(stop_check_ev);
+	event_free(ev_hup);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(cd->base);
+	store_close(cd->store);
+	site_free(&cd->site);
+	free(cd);
+	log_info("stopped");
+	return 0;
+}
