@@ -259,6 +259,8 @@ main(int argc, char *argv[])
 	{
 		struct buf sum = {0};
 		site_summary(&cd->site, &sum);
+		while (sum.len > 0 && sum.data[sum.len - 1] == '\n')
+			sum.data[--sum.len] = '\0';
 		log_info("ready: %s", sum.data);
 		sd_notifyf(0, "READY=1\nSTATUS=%zu accounts",
 		    cd->site.roster.nmembers);

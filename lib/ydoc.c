@@ -15,6 +15,7 @@
 struct loader {
 	yaml_parser_t parser;
 	const char *file;
+	const char *text;	/* the input, for reader-error positions */
 	struct diags *d;
 	bool failed;
 };
@@ -58,11 +59,35 @@ ynode_free(struct ynode *n)
 	free(n);
 }
 
+/*
+ * libyaml's reader errors (control characters, bad encoding) leave
+ * problem_mark at zero and give a byte offset instead: turn that into a
+ * line and a column in characters, as the other marks count.
+ */
+static yaml_mark_t
+reader_mark(const struct loader *l)
+{
+	yaml_mark_t m = { .line = 0, .column = 0 };
+	size_t off = l->parser.problem_offset;
+
+	for (size_t i = 0; l->text != NULL && i < off; i++) {
+		unsigned char c = (unsigned char)l->text[i];
+		if (c == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if ((c & 0xc0) != 0x80)
+			m.column++;
+	}
+	return m;
+}
+
 static bool
 next_event(struct loader *l, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&l->parser, ev)) {
-		const yaml_mark_t *m = &l->parser.problem_mark;
+		yaml_mark_t rm = reader_mark(l);
+		const yaml_mark_t *m = l->parser.error == YAML_READER_ERROR ?
+		    &rm : &l->parser.problem_mark;
 		diag_add(l->d, l->file, (int)m->line + 1, (int)m->column + 1,
 		    "YAML syntax error: %s%s%s",
 		    l->parser.problem ? l->parser.problem : "malformed",
@@ -196,6 +221,7 @@ yaml_load_string(const char *name, const char *text, size_t len,
 	char *file = xstrdup(name);
 
 	l.file = file;
+	l.text = text;
 	if (len > YAML_MAX_BYTES) {
 		diag_add(d, file, 0, 0, "file is larger than %u bytes",
 		    YAML_MAX_BYTES);

@@ -294,6 +294,9 @@ test_refused(void **state)
 	/* A raw NUL byte in the text. */
 	expect_refused("a: b\0c\n", 7, "t.yaml:1:5: YAML syntax error: "
 	    "control characters are not allowed");
+	/* A control character: its line, and its column in characters. */
+	expect_refused("a: 1\nb: 避\x01\n", 14, "t.yaml:2:5: YAML syntax "
+	    "error: control characters are not allowed");
 }
 
 static void
@@ -332,22 +335,34 @@ test_nesting(void **state)
 	struct ynode *root, *n;
 
 	(void)state;
-	/* 64 levels below the root are fine. */
-	for (int i = 0; i < 65; i++)
+	/* 64 levels of lists (the value inside at depth 64) are fine. */
+	for (int i = 0; i < 64; i++)
 		buf_addc(&b, '[');
 	buf_addc(&b, 'x');
-	for (int i = 0; i < 65; i++)
+	for (int i = 0; i < 64; i++)
 		buf_addc(&b, ']');
 	assert_non_null(root = load(b.data, &d));
 	assert_int_equal(d.n, 0);
 	n = root;
-	for (int i = 0; i < 65; i++) {
+	for (int i = 0; i < 64; i++) {
 		assert_int_equal(n->type, Y_SEQ);
 		assert_int_equal(n->n, 1);
 		n = n->items[0];
 	}
 	assert_string_equal(n->str, "x");
 	ynode_free(root);
+	buf_free(&b);
+
+	/* One more is refused, at the value that went too deep. */
+	buf_free(&b);
+	for (int i = 0; i < 65; i++)
+		buf_addc(&b, '[');
+	buf_addc(&b, 'x');
+	for (int i = 0; i < 65; i++)
+		buf_addc(&b, ']');
+	assert_null(load(b.data, &d));
+	expect_diag(&d, "t.yaml:1:66: nesting deeper than 64 levels");
+	diag_free(&d);
 	buf_free(&b);
 
 	/* 100 levels are refused at the place it went too deep. */
