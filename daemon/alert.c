@@ -665,7 +665,7 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 	qsort(conf, nconf, sizeof(*conf), cmp_time);
 	o = cJSON_AddObjectToObject(result, "milestones");
 	for (int pct = 25; pct <= 100; pct += 25) {
-		char key[8];
+		char key[16];
 		size_t need = (nrec * (size_t)pct + 99) / 100;
 		snprintf(key, sizeof(key), "%d", pct);
 		add_time(o, key, nrec > 0 && need > 0 && need <= nconf ?

@@ -392,7 +392,7 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 	o->args = cJSON_CreateObject();
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		const char *name = NULL;
 		for (size_t i = 0; long_opts[i].name; i++)
 			if (long_opts[i].val == ch)

@@ -31,6 +31,28 @@ proto_frame(const cJSON *obj, struct buf *out)
 	return 0;
 }
 
+/*
+ * cJSON keeps raw control characters and turns "\u0000" into a NUL that
+ * silently cuts the C string ("mayor\u0000x" would read as "mayor").
+ * JSON allows neither raw control characters nor, for us, NUL: refuse both.
+ */
+static bool
+has_control(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
+		    p[i] != '\r')
+			return true;
+		if (p[i] == '\\' && i + 1 < n) {
+			if (p[i + 1] == 'u' && i + 5 < n &&
+			    memcmp(p + i + 2, "0000", 4) == 0)
+				return true;
+			i++;	/* the escaped character */
+		}
+	}
+	return false;
+}
+
 int
 proto_parse(const uint8_t *p, size_t len, size_t *framelen, cJSON **obj,
     char *err, size_t errsz)
@@ -54,6 +76,10 @@ proto_parse(const uint8_t *p, size_t len, size_t *framelen, cJSON **obj,
 		return 0;
 	if (!utf8_valid((const char *)p + 4, n)) {
 		snprintf(err, errsz, "frame is not valid UTF-8");
+		return -1;
+	}
+	if (has_control(p + 4, n)) {
+		snprintf(err, errsz, "frame holds a control character or \\u0000");
 		return -1;
 	}
 	const char *end = NULL;
