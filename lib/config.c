@@ -44,7 +44,7 @@ address_ok(const char *a)
 	const char *colon = strrchr(a, ':');
 	long port;
 
-	if (colon == NULL || colon == a)
+	if (colon == NULL || colon == a || colon[1] < '0' || colon[1] > '9')
 		return false;
 	if (parse_long(colon + 1, 1, 65535, &port) < 0)
 		return false;
@@ -259,7 +259,8 @@ config_load(const char *path, struct config *c, struct diags *d)
 	n = ymap_get(c->root, "approval");
 	if (n == NULL)
 		ydiag(d, c->root, "missing \"approval\"");
-	else if (ymap_check(n, "approval", approval_keys, d)) {
+	else if (ymap_check(n, "approval", approval_keys, d) || n->type == Y_MAP) {
+		/* Unknown keys are reported; the known ones are still checked. */
 		yget_strlist(n, "approvers", true, d, &c->approval.approvers,
 		    &c->approval.napprovers);
 		if (ymap_get(n, "approvers") != NULL && c->approval.napprovers == 0)
@@ -283,7 +284,8 @@ config_load(const char *path, struct config *c, struct diags *d)
 	n = ymap_get(c->root, "delivery");
 	if (n == NULL)
 		ydiag(d, c->root, "missing \"delivery\"");
-	else if (ymap_check(n, "delivery", delivery_keys, d)) {
+	else if (ymap_check(n, "delivery", delivery_keys, d) || n->type == Y_MAP) {
+		/* Unknown keys are reported; the known ones are still checked. */
 		if (yget_strlist(n, "channels", true, d, &c->delivery.channels,
 		    &c->delivery.nchannels))
 			check_channels(c, n, "channels", c->delivery.channels,

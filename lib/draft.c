@@ -90,6 +90,20 @@ order_recipients(const struct site *s, const struct tag *t, size_t *idx,
 	free(tmp);
 }
 
+/* true when s holds only spaces (ASCII or U+3000 ideographic). */
+static bool
+blank_after_tag(const char *s)
+{
+	for (;;) {
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		else if (startswith(s, "\u3000"))
+			s += strlen("\u3000");
+		else
+			return *s == '\0';
+	}
+}
+
 int
 draft_recipients(const struct site *s, const struct tag *t,
     const char *audience, size_t **idx, size_t *n, char *err, size_t errsz)
@@ -179,9 +193,13 @@ draft_check(const struct site *s, const struct draft_in *in,
 		out->body = xasprintf("%s%s", t->label, b);
 	else
 		out->body = xstrdup(b);
-	if (t != NULL && t->cancel && !in->drill && in->audience == NULL)
+	if (t != NULL && t->cancel)
 		add(&out->refusals, &out->nrefusals, xstrdup(
-		    "取消は crisisctl cancel で発信してください"));
+		    "取消は crisisctl cancel で発信してください（crisisctl "
+		    "cancel 連絡番号 --reason 理由）"));
+	if (t != NULL && blank_after_tag(out->body + strlen(t->label)))
+		add(&out->refusals, &out->nrefusals, xstrdup(
+		    "本文が空です（タグだけです）"));
 
 	/* Another tag inside the text is a sign of a wrong --tag. */
 	if (t != NULL && startswith(b, "【") && !startswith(b, t->label))

@@ -4,9 +4,9 @@
  * have the approver role, tags' templates exist, default audiences resolve).
  *
  * Contract: site_load() is all or nothing; on error every problem is in d
- * and nothing is kept. site_reload_parts() loads rosters, rules and templates
- * again with the running config, for SIGHUP and `crisisctl reload`; the
- * caller swaps only on success.
+ * and nothing is kept. site_reload() loads the whole site again from the
+ * running config's file, for SIGHUP and `crisisctl reload`; the daemon
+ * then swaps in only its rosters, rules and templates, and only on success.
  */
 #ifndef CRISISCAST_SITE_H
 #define CRISISCAST_SITE_H

@@ -508,12 +508,14 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 	sqlite3_stmt *ins = NULL, *tok = NULL;
 	int rc = -1;
 
-	if (prepare(s, "INSERT OR IGNORE INTO deliveries (alert_id, kind,"
+	if (prepare(s, "INSERT INTO deliveries (alert_id, kind,"
 	    " member, name, title, shelter, position, channel, address, state,"
 	    " salt, created_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?, ?)", &ins) < 0 ||
+	    " ?, ?, ?) ON CONFLICT (alert_id, kind, member, channel)"
+	    " DO NOTHING", &ins) < 0 ||
 	    prepare(s, "INSERT INTO tokens (hash, kind, alert_id, delivery_id,"
-	    " member, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    " member, created_at, expires_at, revoked_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	    &tok) < 0)
 		goto out;
 	/* Tokens are derived from the salt with the site key; the database
@@ -556,6 +558,11 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 		bind_text(tok, 5, v[i].member);
 		sqlite3_bind_int64(tok, 6, now);
 		sqlite3_bind_int64(tok, 7, expires);
+		/* Nobody may use the link of a row that will not be sent. */
+		if (v[i].state != NULL && strcmp(v[i].state, DLV_PENDING) != 0)
+			sqlite3_bind_int64(tok, 8, now);
+		else
+			sqlite3_bind_null(tok, 8);
 		if (sqlite3_step(tok) != SQLITE_DONE) {
 			fail(s, "insert token");
 			goto out;
@@ -740,7 +747,7 @@ store_deliveries_stop(struct store *s, int64_t alert, const char *kind,
 	sqlite3_stmt *st;
 
 	if (prepare(s, "UPDATE deliveries SET state = ?3 WHERE alert_id = ?1"
-	    " AND (?2 IS NULL OR kind = ?2) AND state IN ('pending', 'sending')",
+	    " AND (?2 IS NULL OR kind = ?2) AND state = 'pending'",
 	    &st) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, alert);
@@ -784,7 +791,7 @@ store_suspend(struct store *s, const char *member, const char *reason,
 	if (run(s, st) < 0)
 		return -1;
 	if (prepare(s, "UPDATE deliveries SET state = 'suspended'"
-	    " WHERE member = ?1 AND state IN ('pending', 'sending')", &st) < 0)
+	    " WHERE member = ?1 AND state = 'pending'", &st) < 0)
 		return -1;
 	bind_text(st, 1, member);
 	if (run(s, st) < 0)
