@@ -23,8 +23,10 @@
 #include "daemon.h"
 #include "holidays.h"
 
-#define CTL_MAX_CLIENTS	64
+#define CTL_MAX_CLIENTS	64	/* known callers: operators and roster members */
+#define CTL_MAX_STRANGERS 8	/* anyone else, so they cannot crowd out the office */
 #define CTL_IDLE_SECS	60
+#define CTL_STRANGER_IDLE_SECS 5
 
 #ifndef CRISISCAST_VERSION
 #define CRISISCAST_VERSION "0.1.0"
@@ -54,6 +56,7 @@ struct command {
 static struct evconnlistener *listener;
 static char *socket_path;
 static int nclients;
+static int nstrangers;
 
 /* Argument helpers: NULL/0 when absent; type errors are usage errors. */
 static const char *
@@ -404,8 +407,12 @@ cmd_calendar(struct request *r)
 
 	jst_tm(daemon_now(), &tm);
 	year = tm.tm_year + 1900;
-	if (cJSON_IsNumber(y))
+	if (y != NULL) {
+		if (!cJSON_IsNumber(y) || y->valuedouble < 1 ||
+		    y->valuedouble > 9999)
+			return usage(r, "年は 1〜9999 の数字です");
 		year = (int)y->valuedouble;
+	}
 	if (hours_calendar(&cd->site.rules.hours, year, &days, &n) < 0) {
 		buf_printf(&r->errors, "%d 年は対応していません（%d〜%d 年）\n",
 		    year, HOLIDAY_YEAR_MIN, HOLIDAY_YEAR_MAX);
@@ -442,7 +449,8 @@ cmd_audit(struct request *r)
 		return usage(r, "--since/--until は 2026-11-21 または "
 		    "2026-11-21T03:00 の形で指定してください");
 	if (al != NULL) {
-		if (!cJSON_IsNumber(al) || al->valuedouble < 1)
+		if (!cJSON_IsNumber(al) || al->valuedouble < 1 ||
+		    al->valuedouble > 0x7fffffff)
 			return usage(r, "--alert は連絡の番号です");
 		alert = (int64_t)al->valuedouble;
 	}
@@ -634,11 +642,22 @@ reply:
 	buf_free(&r.errors);
 }
 
+/* The client's slot: which counter it holds. */
+static int *
+client_slot(struct bufferevent *bev)
+{
+	int *slot = NULL;
+	bufferevent_getcb(bev, NULL, NULL, NULL, (void **)&slot);
+	return slot;
+}
+
 static void
 client_close(struct bufferevent *bev)
 {
+	int *slot = client_slot(bev);
+
 	bufferevent_free(bev);
-	nclients--;
+	(*slot)--;
 }
 
 static void
@@ -671,7 +690,8 @@ client_fail(struct bufferevent *bev, const char *msg)
 	proto_frame(reply, &out);
 	cJSON_Delete(reply);
 	bufferevent_disable(bev, EV_READ);
-	bufferevent_setcb(bev, NULL, client_drained, client_event, NULL);
+	bufferevent_setcb(bev, NULL, client_drained, client_event,
+	    client_slot(bev));
 	bufferevent_write(bev, out.data, out.len);
 	buf_free(&out);
 }
@@ -710,18 +730,39 @@ client_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* An operator or a roster member: they get the slots strangers cannot take. */
+static bool
+known_caller(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[1024];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	if (cred.uid == 0 || cred.uid == cd->uid)
+		return true;
+	return getpwuid_r(cred.uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 &&
+	    pwp != NULL && roster_find_login(&cd->site.roster, pw.pw_name);
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct bufferevent *bev;
-	struct timeval idle = { CTL_IDLE_SECS, 0 };
+	bool known = known_caller(fd);
+	int *slot = known ? &nclients : &nstrangers;
+	struct timeval idle = { known ? CTL_IDLE_SECS : CTL_STRANGER_IDLE_SECS,
+	    0 };
 
 	(void)l;
 	(void)sa;
 	(void)salen;
 	(void)arg;
-	if (nclients >= CTL_MAX_CLIENTS || cd->stopping) {
+	if (*slot >= (known ? CTL_MAX_CLIENTS : CTL_MAX_STRANGERS) ||
+	    cd->stopping) {
 		close(fd);
 		return;
 	}
@@ -730,8 +771,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		close(fd);
 		return;
 	}
-	nclients++;
-	bufferevent_setcb(bev, client_read, NULL, client_event, NULL);
+	(*slot)++;
+	bufferevent_setcb(bev, client_read, NULL, client_event, slot);
 	bufferevent_setwatermark(bev, EV_READ, 0, PROTO_MAX_FRAME + 4);
 	bufferevent_set_timeouts(bev, &idle, &idle);
 	bufferevent_enable(bev, EV_READ);

@@ -180,7 +180,8 @@ call(const char *cmd, cJSON *args)
 		die_usage("要求が大きすぎます");
 	cJSON_Delete(req);
 	while (off < out.len) {
-		ssize_t w = write(fd, out.data + off, out.len - off);
+		ssize_t w = send(fd, out.data + off, out.len - off,
+		    MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -869,10 +870,10 @@ v_audit(int argc, char **argv)
 	if (o.format != NULL && strcmp(o.format, "csv") != 0 &&
 	    strcmp(o.format, "json") != 0)
 		die_usage("--format は csv か json です");
-	if (o.format != NULL && strcmp(o.format, "json") == 0)
-		opt_json = true;
 	reply = call("audit", o.args);
-	if (opt_json && cJSON_IsNumber(cJSON_GetObjectItem(reply, "code")) &&
+	/* --format json: the rows as a list; --json: the result object. */
+	if (o.format != NULL && strcmp(o.format, "json") == 0 && !opt_json &&
+	    cJSON_IsNumber(cJSON_GetObjectItem(reply, "code")) &&
 	    cJSON_GetObjectItem(reply, "code")->valuedouble == 0) {
 		char *s = cJSON_Print(cJSON_GetObjectItem(result_of(reply),
 		    "rows"));
@@ -1003,14 +1004,17 @@ static const struct verb verbs[] = {
 	{ "version", v_version, "version" },
 };
 
+/* The verbs; on stdout and exit 0 when asked for, else stderr and 2. */
 static _Noreturn void
-usage(void)
+help(int code)
 {
-	fprintf(stderr, "使い方: crisisctl [-s SOCKET] [--json] [--as MEMBER] "
+	FILE *f = code == 0 ? stdout : stderr;
+
+	fprintf(f, "使い方: crisisctl [-s SOCKET] [--json] [--as MEMBER] "
 	    "COMMAND …\n");
 	for (size_t i = 0; i < nitems(verbs); i++)
-		fprintf(stderr, "  %s\n", verbs[i].usage);
-	exit(PROTO_USAGE);
+		fprintf(f, "  %s\n", verbs[i].usage);
+	exit(code);
 }
 
 int
@@ -1028,12 +1032,12 @@ main(int argc, char *argv[])
 			opt_as = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0)
-			usage();
+			help(0);
 		else
 			die_usage("不明なオプション %s", argv[i]);
 	}
 	if (i >= argc)
-		usage();
+		help(PROTO_USAGE);
 	for (size_t v = 0; v < nitems(verbs); v++)
 		if (strcmp(verbs[v].name, argv[i]) == 0)
 			return verbs[v].fn(argc - i, argv + i);

@@ -216,6 +216,7 @@ main(int argc, char *argv[])
 		print_diags(&d);
 		fprintf(stderr, "%s: %zu error%s\n", config, diag_errors(&d),
 		    diag_errors(&d) == 1 ? "" : "s");
+		diag_free(&d);
 		return 1;
 	}
 	print_diags(&d);	/* warnings */

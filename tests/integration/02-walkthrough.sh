@@ -70,8 +70,8 @@ assert_match "$(jget "$OUT" 'd["state"]')" '^(approved|sending|complete)$' \
 while read -r text; do
 	assert_contains "$text" 【避難所開設要請】 "alert text"
 done < <(outbox field text kind=alert)
-outbox field text kind=alert | grep -q "第一小学校と第三小学校" ||
-    fail "the body is in the alert text"
+assert_contains "$(outbox field text kind=alert)" "第一小学校と第三小学校" \
+    "the body is in the alert text"
 assert_eq "" "$(outbox field link | sort | uniq -d)" "links are unique"
 while read -r link; do
 	assert_match "$link" '^http://127\.0\.0\.1:[0-9]+/r/[A-Za-z0-9_-]{22}$' \

@@ -33,7 +33,7 @@ EOF
 
 # Break the shelters file: hs02-1's sms number is not E.164. Note where.
 cp "$SHELTERS" "$SITE/shelters.good"
-LINE=$(grep -n 'sms: "+819000000105"' "$SHELTERS" | head -n 1 | cut -d: -f1)
+LINE=$(grep -m 1 -n 'sms: "+819000000105"' "$SHELTERS" | cut -d: -f1)
 [ -n "$LINE" ] || fail "fixture: hs02-1's sms number not found"
 sed -i "${LINE}s/sms: \"+819000000105\"/sms: \"090-0000-0105\"/" "$SHELTERS"
 COL=$(sed -n "${LINE}p" "$SHELTERS" | python3 -c 'import sys; l = sys.stdin.read(); print(l.index("\"090-") + 1)')
