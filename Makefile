@@ -20,7 +20,9 @@ TEST_PKGS := cmocka
 # tests use.
 DEB_PKGS  := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
              libsqlite3-dev libcjson-dev libyaml-dev libssl-dev \
-             libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3
+             libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3 \
+             openssl curl python3-cryptography python3-aiosmtpd apprise \
+             chromium nodejs
 
 BUILD     ?= build
 OPT       ?= -O2

@@ -270,6 +270,11 @@ start_job(struct job *j, const struct delivery_row *d)
 	}
 	t = rules_tag(&cd->site.rules, a.tag);
 	fanout_render(d, &a, &tl, &ts, &link);
+	char *subject = xasprintf("%s%s %s", a.drill ? "【訓練】" : "",
+	    t ? t->label : a.tag, cd->site.cfg.organization);
+	bool alert = strcmp(d->kind, "alert") == 0;
+	long ack = t && t->ack_deadline ? t->ack_deadline :
+	    cd->site.cfg.delivery.ack_deadline;
 	snprintf(key, sizeof(key), "%s:%lld", d->kind, (long long)d->id);
 	struct outmsg m = {
 		.key = key,
@@ -285,13 +290,20 @@ start_job(struct job *j, const struct delivery_row *d)
 		.drill = a.drill,
 		.text_long = tl,
 		.text_sms = ts,
+		.subject = subject,
 		.link = link,
+		.responses = alert && t ? (const char *const *)t->responses :
+		    NULL,
+		.nresponses = alert && t ? t->nresponses : 0,
+		/* An urgent call is worthless once its deadline passed. */
+		.valid_secs = t && t->priority == PRIO_URGENT ? ack : 0,
 	};
 	j->ti->inflight++;
 	j->ti->vt->send(j->ti->inst, &m, send_done_cb, j);
 	free(tl);
 	free(ts);
 	free(link);
+	free(subject);
 	alert_row_free(&a);
 }
 

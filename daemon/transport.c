@@ -3,8 +3,10 @@
  * per configured channel. Unknown types and bad settings fail at config
  * load (crisiscastd -n), never at send time.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 
@@ -19,6 +21,48 @@ transport_lookup(const char *type)
 		if (strcmp(transports[i]->name, type) == 0)
 			return transports[i];
 	return NULL;
+}
+
+#define SECRET_MAX 16384
+
+char *
+transport_secret(const struct transport_conf *tc, const struct config *c,
+    const char *key, char *err, size_t errsz)
+{
+	const char *name = NULL, *creds = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL, *s;
+	size_t len;
+
+	if (!yget_str(tc->node, key, false, NULL, &name)) {
+		snprintf(err, errsz, "transport %s: missing %s", tc->channel, key);
+		return NULL;
+	}
+	if (name[0] != '/' && creds != NULL) {
+		path = xasprintf("%s/%s", creds, name);
+		if (access(path, R_OK) < 0) {
+			free(path);
+			path = NULL;
+		}
+	}
+	if (path == NULL)
+		path = config_path(c, name);
+	s = read_file(path, SECRET_MAX, &len);
+	if (s == NULL) {
+		snprintf(err, errsz, "transport %s: %s %s: %s", tc->channel, key,
+		    path, errno == EFBIG ? "too large" : strerror(errno));
+		free(path);
+		return NULL;
+	}
+	free(path);
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		s[--len] = '\0';
+	if (len == 0 || strlen(s) != len) {
+		snprintf(err, errsz, "transport %s: %s is empty or binary",
+		    tc->channel, key);
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 int

@@ -42,7 +42,14 @@ struct outmsg {
 	bool drill;
 	const char *text_long;		/* rendered long form */
 	const char *text_sms;		/* rendered sms form */
-	const char *link;
+	const char *subject;		/* e-mail subject, push title */
+	const char *link;		/* the recipient (or approval) page */
+	/* The choices a confirmation may carry (tag responses); a POST of
+	 * "response=<choice>" to link confirms. Empty for approvals. */
+	const char *const *responses;
+	size_t nresponses;
+	long valid_secs;		/* how long the message is worth sending
+					   (SMS ValidityPeriod); 0: no limit */
 };
 
 struct transport {
@@ -69,5 +76,15 @@ struct transport_inst {
 extern const struct transport transport_file;
 
 const struct transport *transport_lookup(const char *type);
+
+/*
+ * A secret named by the setting `key` (e.g. "auth_token_file"): the file's
+ * contents with trailing newlines cut. A relative name is looked for in
+ * $CREDENTIALS_DIRECTORY (systemd LoadCredential) first, then next to the
+ * config. Returns a new string, or NULL with err filled. Secrets are never
+ * written in the config itself.
+ */
+char *transport_secret(const struct transport_conf *tc, const struct config *c,
+    const char *key, char *err, size_t errsz);
 
 #endif

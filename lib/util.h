@@ -49,6 +49,7 @@ void buf_free(struct buf *b);
  * Diagnostics: a list of "file:line:column: message" lines. Loaders append
  * every problem they find and go on, so one check run shows all of them.
  * line/col are 1-based; 0 means unknown and is left out of the text.
+ * A NULL struct diags discards (for re-reading settings already checked).
  */
 struct diags {
 	char **msgs;
