@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,28 @@ load_token_key(const char *dir)
 	if (n != (ssize_t)sizeof(cd->token_key))
 		fatalx("%s: must hold exactly %d bytes", path, TOKEN_KEY_BYTES);
 	close(fd);
+	free(path);
+}
+
+/*
+ * One daemon per state directory: an exclusive lock on state_dir/lock,
+ * held (the fd stays open) for the daemon's life, taken before the
+ * database is opened or migrated.
+ */
+static void
+lock_state(const char *dir)
+{
+	char *path = xasprintf("%s/lock", dir);
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		fatal("%s", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		fatalx("%s: another crisiscastd uses this state directory",
+		    dir);
 	free(path);
 }
 
@@ -235,6 +258,7 @@ main(int argc, char *argv[])
 	}
 
 	cd->uid = getuid();
+	lock_state(cd->site.cfg.state_dir);
 	if (store_open(cd->site.cfg.state_dir, &cd->store, err,
 	    sizeof(err)) < 0)
 		fatalx("state: %s", err);

@@ -104,6 +104,74 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;"
 	"CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+
+	/* 2: notices to people (the sender of an expired alert, call lists),
+	 * the provider's own delivery status, re-notify rounds, how a
+	 * confirmation came, and the approval chain's step and deadline.
+	 * deliveries is rebuilt to widen its kind CHECK (SQLite's 12-step
+	 * procedure; foreign keys are off around it, see migrate()). */
+	"CREATE TABLE deliveries_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('alert', 'approval', 'notice')),"
+	"  member TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  shelter TEXT,"
+	"  position INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent',"
+	"    'failed', 'suspended', 'cancelled')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  provider_id TEXT,"
+	"  error TEXT,"
+	"  salt BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER,"
+	"  read_at INTEGER,"
+	"  confirmed_at INTEGER,"
+	"  response TEXT,"
+	"  provider_status TEXT,"
+	"  provider_status_at INTEGER,"
+	"  round INTEGER NOT NULL DEFAULT 0,"
+	"  confirmed_how TEXT,"
+	"  body TEXT,"
+	"  UNIQUE (alert_id, kind, member, channel, round)"
+	");"
+	"INSERT INTO deliveries_new (id, alert_id, kind, member, name, title,"
+	"  shelter, position, channel, address, state, attempts, provider_id,"
+	"  error, salt, created_at, next_at, sent_at, read_at, confirmed_at,"
+	"  response)"
+	"  SELECT id, alert_id, kind, member, name, title, shelter, position,"
+	"  channel, address, state, attempts, provider_id, error, salt,"
+	"  created_at, next_at, sent_at, read_at, confirmed_at, response"
+	"  FROM deliveries;"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries_new RENAME TO deliveries;"
+	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
+	"CREATE INDEX deliveries_member ON deliveries (member, state);"
+	"CREATE INDEX deliveries_provider ON deliveries (provider_id);"
+	"CREATE TABLE tokens_new ("
+	"  hash BLOB PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('alert', 'approval', 'notice')),"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  delivery_id INTEGER NOT NULL REFERENCES deliveries(id),"
+	"  member TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER,"
+	"  revoked_at INTEGER"
+	");"
+	"INSERT INTO tokens_new SELECT * FROM tokens;"
+	"DROP TABLE tokens;"
+	"ALTER TABLE tokens_new RENAME TO tokens;"
+	"CREATE INDEX tokens_alert ON tokens (alert_id, kind);"
+	"CREATE INDEX tokens_member ON tokens (member);"
+	"CREATE INDEX tokens_delivery ON tokens (delivery_id);"
+	"ALTER TABLE alerts ADD COLUMN step INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE alerts ADD COLUMN approval_expires_at INTEGER;",
 };
 
 static int
@@ -174,6 +242,24 @@ col_text(sqlite3_stmt *st, int i)
 	return t ? xstrdup((const char *)t) : NULL;
 }
 
+/* -1 when any row breaks a foreign key (after a table rebuild). */
+static int
+fk_check(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, "PRAGMA foreign_key_check", &st) < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(s->err, sizeof(s->err), "foreign key check failed");
+		return -1;
+	}
+	return rc == SQLITE_DONE ? 0 : fail(s, "foreign_key_check");
+}
+
 static int
 migrate(struct store *s)
 {
@@ -193,12 +279,18 @@ migrate(struct store *s)
 		    "newer than this program's %zu", version, nitems(migrations));
 		return -1;
 	}
+	/* Tables are rebuilt with foreign keys off (they cannot be changed
+	 * inside a transaction), and checked before the commit. */
+	if (version < (int)nitems(migrations) &&
+	    exec(s, "PRAGMA foreign_keys = OFF") < 0)
+		return -1;
 	for (int v = version; v < (int)nitems(migrations); v++) {
 		char pragma[64];
 		if (store_begin(s) < 0)
 			return -1;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-		if (exec(s, migrations[v]) < 0 || exec(s, pragma) < 0) {
+		if (exec(s, migrations[v]) < 0 || exec(s, pragma) < 0 ||
+		    fk_check(s) < 0) {
 			char saved[sizeof(s->err) - 32];
 			memcpy(saved, s->err, sizeof(saved) - 1);
 			saved[sizeof(saved) - 1] = '\0';
@@ -210,7 +302,7 @@ migrate(struct store *s)
 		if (store_commit(s) < 0)
 			return -1;
 	}
-	return 0;
+	return exec(s, "PRAGMA foreign_keys = ON");
 }
 
 int
@@ -511,7 +603,7 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 	if (prepare(s, "INSERT INTO deliveries (alert_id, kind,"
 	    " member, name, title, shelter, position, channel, address, state,"
 	    " salt, created_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?, ?) ON CONFLICT (alert_id, kind, member, channel)"
+	    " ?, ?, ?) ON CONFLICT (alert_id, kind, member, channel, round)"
 	    " DO NOTHING", &ins) < 0 ||
 	    prepare(s, "INSERT INTO tokens (hash, kind, alert_id, delivery_id,"
 	    " member, created_at, expires_at, revoked_at)"

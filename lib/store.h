@@ -22,7 +22,7 @@
 
 #include "crypto.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 

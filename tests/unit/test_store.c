@@ -19,6 +19,9 @@
 #include <cmocka.h>
 
 #include "store.h"
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 #include "util.h"
 
 #define T0 1795197600		/* 2026-11-21T03:00:00+09:00 */
@@ -230,7 +233,8 @@ test_newer_schema_refused(void **state)
 	sqlite3 *db;
 	char *p = xasprintf("%s/state.db", f->dir);
 	assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL,
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = " \
+	    STRINGIFY(STORE_SCHEMA_VERSION), NULL, NULL,
 	    NULL), SQLITE_OK);
 	sqlite3_close(db);
 	free(p);
