@@ -68,9 +68,35 @@ int	member_resume(const struct actor *who, const char *member,
  * recipients and counts (status). 0, or -1 when there is no such alert. */
 int	alert_describe(int64_t id, bool rendered, cJSON *result,
 	    struct buf *errors);
+/*
+ * A recipient opened their page (read) or confirmed (page button, LINE WORKS
+ * postback, ntfy action). First time only; state only moves forward; each
+ * an audit row. how: "page", "lineworks", "ntfy", ...; client: who sent
+ * it (address, user agent). Return 0 changed, 1 already so (or not
+ * allowed: a response that is not one of the tag's), -1 database error.
+ */
+int	delivery_mark_read(int64_t delivery_id, const char *how,
+	    const char *client);
+int	delivery_confirm(int64_t delivery_id, const char *response,
+	    const char *how, const char *client);
 /* Audit helper for the daemon: one row, in its own transaction. */
 void	audit_now(const char *actor, const char *action, int64_t alert,
 	    const char *member, const char *channel, const char *detail);
+
+/* httpd.c: the HTTP(S) server (SPEC §6) */
+struct evhttp_request;
+typedef void (*httpd_handler)(struct evhttp_request *req, void *arg);
+int	httpd_start(const struct config *c);
+void	httpd_stop(void);
+/* Adds a route (exact path) before or after httpd_start; transports add
+ * their callbacks (/callback/lineworks, /callback/twilio) this way. */
+void	httpd_route(const char *path, httpd_handler fn, void *arg);
+
+/* approval.c: the approval chain's timers (step_timeout, link_ttl) */
+int	approval_init(void);
+void	approval_alert_drafted(int64_t alert);
+void	approval_alert_decided(int64_t alert);
+void	approval_shutdown(void);
 
 /* fanout.c: sends what is due, through the transports */
 int	fanout_init(void);
