@@ -64,7 +64,8 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcrisiscast.a $(wildcard lib/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcrisiscast.a $(wildcard lib/*.h) \
+    tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) -o $@ $< \
 	    $(BUILD)/libcrisiscast.a $(LDFLAGS) $(TEST_LIBS) $(PKG_LIBS)

@@ -18,20 +18,10 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "testutil.h"
 
 #define DIR	"tests/data/config/"
 
-/* Fails, printing every diagnostic, unless one equals want. */
-static void
-expect_diag(const struct diags *d, const char *want)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->msgs[i], want) == 0)
-			return;
-	for (size_t i = 0; i < d->n; i++)
-		print_message("have: %s\n", d->msgs[i]);
-	fail_msg("missing diagnostic: %s", want);
-}
 
 /* Loads a bad file: -1, an emptied config, exactly nerrors errors, want. */
 static void
@@ -218,15 +208,6 @@ tmp_config(const char *text)
 	return path;
 }
 
-/* true when any diagnostic contains needle. */
-static bool
-has_diag(const struct diags *d, const char *needle)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strstr(d->msgs[i], needle) != NULL)
-			return true;
-	return false;
-}
 
 /* Loads minimal.yaml's keys with `extra` appended (a later key of the same
  * name is a duplicate, so extra only adds keys). Expects every needle. */
@@ -239,7 +220,7 @@ expect_text_bad(const char *text, const char *const needles[], size_t n)
 
 	assert_int_equal(config_load(path, &c, &d), -1);
 	for (size_t i = 0; i < n; i++)
-		if (!has_diag(&d, needles[i])) {
+		if (!diags_have(&d, needles[i])) {
 			for (size_t j = 0; j < d.n; j++)
 				print_message("have: %s\n", d.msgs[j]);
 			fail_msg("missing: %s", needles[i]);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "pii.h"
+#include "testutil.h"
 
 #define SHIPPED "rules/pii.yaml"
 #define MAXHITS 16
@@ -47,15 +48,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* true when some message in d contains needle. */
-static bool
-diags_have(const struct diags *d, const char *needle)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strstr(d->msgs[i], needle) != NULL)
-			return true;
-	return false;
-}
 
 static void
 print_diags(const struct diags *d)

@@ -19,6 +19,7 @@
 
 #include "roster.h"
 #include "util.h"
+#include "testutil.h"
 
 #define CRISIS		"etc/rosters/crisis.yaml"
 #define SHELTERS	"etc/rosters/shelters.yaml"
@@ -64,17 +65,6 @@ load(struct roster *r, struct diags *d, const char *a, const char *b,
 	return roster_load(r, paths, n, offline, nitems(offline), d);
 }
 
-/* Fails, printing every diagnostic, unless one equals want. */
-static void
-expect_diag(const struct diags *d, const char *want)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->msgs[i], want) == 0)
-			return;
-	for (size_t i = 0; i < d->n; i++)
-		print_message("have: %s\n", d->msgs[i]);
-	fail_msg("missing diagnostic: %s", want);
-}
 
 /* Loads one bad file; expects failure, an empty roster and want. */
 static void
@@ -120,15 +110,6 @@ load_text(struct roster *r, struct diags *d, const char *text,
 	return rc;
 }
 
-/* true when any diagnostic contains needle. */
-static bool
-has_diag(const struct diags *d, const char *needle)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strstr(d->msgs[i], needle) != NULL)
-			return true;
-	return false;
-}
 
 static void
 test_sample_counts(void **state)
@@ -439,7 +420,7 @@ test_bad_every_problem(void **state)
 	for (size_t i = 0; i < nitems(want); i++) {
 		char needle[256];
 		snprintf(needle, sizeof(needle), "many_errors.yaml%s", want[i]);
-		if (!has_diag(&d, needle)) {
+		if (!diags_have(&d, needle)) {
 			for (size_t j = 0; j < d.n; j++)
 				print_message("have: %s\n", d.msgs[j]);
 			fail_msg("missing: %s", needle);
@@ -491,27 +472,27 @@ test_bad_files(void **state)
 	/* Neither members nor shelters; then both. */
 	assert_int_equal(load_text(&r, &d, "group: g\ntitle: t\n", offline,
 	    nitems(offline)), -1);
-	assert_true(has_diag(&d, ":1:1: missing \"members\" or \"shelters\""));
+	assert_true(diags_have(&d, ":1:1: missing \"members\" or \"shelters\""));
 	diag_free(&d);
 	assert_int_equal(load_text(&r, &d, "group: g\ntitle: t\nmembers: []\n"
 	    "shelters: []\n", offline, nitems(offline)), -1);
-	assert_true(has_diag(&d, ":4:1: a roster file has either"));
+	assert_true(diags_have(&d, ":4:1: a roster file has either"));
 	diag_free(&d);
 	/* An empty group is only a warning. */
 	assert_int_equal(load_text(&r, &d, "group: g\ntitle: t\nmembers: []\n",
 	    offline, nitems(offline)), 0);
 	assert_int_equal(d.warnings, 1);
-	assert_true(has_diag(&d, ":3:10: warning: group \"g\" has no members"));
+	assert_true(diags_have(&d, ":3:10: warning: group \"g\" has no members"));
 	assert_int_equal(r.ngroups, 1);
 	roster_free(&r);
 	diag_free(&d);
 	/* A file that is a list, and an empty file. */
 	assert_int_equal(load_text(&r, &d, "- a\n", offline, nitems(offline)),
 	    -1);
-	assert_true(has_diag(&d, "a roster file must be a map"));
+	assert_true(diags_have(&d, "a roster file must be a map"));
 	diag_free(&d);
 	assert_int_equal(load_text(&r, &d, "", offline, nitems(offline)), -1);
-	assert_true(has_diag(&d, "missing \"group\""));
+	assert_true(diags_have(&d, "missing \"group\""));
 	diag_free(&d);
 }
 
@@ -532,9 +513,9 @@ test_channel_types(void **state)
 	    " mail: \"a@b\", push: \"a/b\", hook: \"anything goes\"}}\n",
 	    live, nitems(live)), -1);
 	assert_int_equal(diag_errors(&d), 3);
-	assert_true(has_diag(&d, "contact \"phone2\" must be an E.164"));
-	assert_true(has_diag(&d, "contact \"mail\" must be an e-mail"));
-	assert_true(has_diag(&d, "contact \"push\" must be a ntfy topic"));
+	assert_true(diags_have(&d, "contact \"phone2\" must be an E.164"));
+	assert_true(diags_have(&d, "contact \"mail\" must be an e-mail"));
+	assert_true(diags_have(&d, "contact \"push\" must be a ntfy topic"));
 	diag_free(&d);
 
 	assert_int_equal(load_text(&r, &d, "group: g\ntitle: t\nmembers:\n"
@@ -552,7 +533,7 @@ test_channel_types(void **state)
 	assert_int_equal(load_text(&r, &d, "group: g\ntitle: t\nmembers:\n"
 	    "  - {id: a, name: 甲 乙, title: 主事, contacts: {sms: "
 	    "\"+819000000001\"}}\n", NULL, 0), -1);
-	assert_true(has_diag(&d, "unknown channel \"sms\""));
+	assert_true(diags_have(&d, "unknown channel \"sms\""));
 	diag_free(&d);
 }
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "style.h"
+#include "testutil.h"
 
 #define SHIPPED "rules/style.yaml"
 #define SRC "（三条市ガイドライン）"
@@ -47,14 +48,6 @@ teardown(void **state)
 	return 0;
 }
 
-static bool
-diags_have(const struct diags *d, const char *needle)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strstr(d->msgs[i], needle) != NULL)
-			return true;
-	return false;
-}
 
 static int
 load_str(const char *yaml, struct style *s, struct diags *d)

@@ -21,6 +21,7 @@
 
 #include "template.h"
 #include "util.h"
+#include "testutil.h"
 
 struct kv {
 	const char *k, *v;
@@ -90,14 +91,6 @@ compile_err(const char *text, const char *want)
 	return n;
 }
 
-static bool
-diags_have(const struct diags *d, const char *needle)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strstr(d->msgs[i], needle) != NULL)
-			return true;
-	return false;
-}
 
 static const struct kv vars[] = {
 	{ "organization", "さくら町" },

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ydoc.h"
+#include "testutil.h"
 
 /* Loads text from memory as "t.yaml". */
 static struct ynode *
@@ -26,17 +27,6 @@ load(const char *text, struct diags *d)
 	return yaml_load_string("t.yaml", text, strlen(text), d);
 }
 
-/* Fails, printing every diagnostic, unless one equals want. */
-static void
-expect_diag(const struct diags *d, const char *want)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->msgs[i], want) == 0)
-			return;
-	for (size_t i = 0; i < d->n; i++)
-		print_message("have: %s\n", d->msgs[i]);
-	fail_msg("missing diagnostic: %s", want);
-}
 
 /* Expects text to be refused with exactly the diagnostic want. */
 static void
