@@ -22,7 +22,7 @@ DEB_PKGS  := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
              libsqlite3-dev libcjson-dev libyaml-dev libssl-dev \
              libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3 \
              openssl curl python3-cryptography python3-aiosmtpd apprise \
-             chromium nodejs
+             chromium fonts-ipafont-gothic nodejs
 
 BUILD     ?= build
 OPT       ?= -O2
@@ -124,6 +124,10 @@ install: all
 	    > $(DESTDIR)$(UNITDIR)/crisiscastd.service
 	install -m 644 systemd/crisiscast.sysusers $(DESTDIR)$(SYSUSERSDIR)/crisiscast.conf
 	install -m 644 systemd/crisiscast.tmpfiles $(DESTDIR)$(TMPFILESDIR)/crisiscast.conf
+
+# Fan-out figures (bench/fanout.sh); not part of check.
+bench: all
+	@BUILD=$(abspath $(BUILD)) bench/fanout.sh
 
 clean:
 	rm -rf build

@@ -52,6 +52,82 @@ audit_now(const char *actor, const char *action, int64_t alert,
 	}
 }
 
+/*
+ * One acknowledgement step (read or confirm) of an alert delivery and its
+ * audit row, in one transaction. response is NULL for read. Returns 0
+ * changed, 1 already so / not an alert delivery / response not allowed, -1
+ * on a database error.
+ */
+static int
+acknowledge(int64_t delivery_id, const char *response, const char *how,
+    const char *client)
+{
+	struct delivery_row d;
+	struct alert_row a;
+	const struct tag *t;
+	time_t now = daemon_now();
+	char *detail = NULL;
+	bool allowed = response == NULL;
+	int rc;
+
+	if ((rc = store_delivery_get(cd->store, delivery_id, &d)) != 0)
+		return rc;
+	if (strcmp(d.kind, "alert") != 0 ||
+	    store_alert_get(cd->store, d.alert_id, &a) != 0) {
+		delivery_row_free(&d);
+		return 1;
+	}
+	t = rules_tag(&cd->site.rules, a.tag);
+	for (size_t i = 0; !allowed && t != NULL && i < t->nresponses; i++)
+		allowed = strcmp(t->responses[i], response) == 0;
+	/* A tag a reload removed (or one without choices) still confirms. */
+	if (!allowed && (t == NULL || t->nresponses == 0))
+		allowed = strcmp(response, "確認しました") == 0;
+	if (!allowed) {
+		rc = 1;
+		goto out;
+	}
+	detail = response ? xasprintf("%s (%s, %s)", response, how,
+	    client ? client : "-") : xasprintf("%s, %s", how,
+	    client ? client : "-");
+	if (store_begin(cd->store) < 0)
+		goto dberr;
+	rc = response ? store_delivery_confirm(cd->store, delivery_id, now,
+	    response, how) : store_delivery_read(cd->store, delivery_id, now);
+	if (rc < 0 || (rc == 0 && store_audit(cd->store, now, d.member,
+	    response ? "confirmed" : "read", d.alert_id, d.member, d.channel,
+	    detail) < 0) || store_commit(cd->store) < 0)
+		goto dberr;
+	if (rc == 0)
+		log_info("alert %lld: %s %s via %s", (long long)d.alert_id,
+		    d.member, response ? "confirmed" : "read", how);
+	goto out;
+dberr:
+	log_warnx("acknowledge delivery %lld: %s", (long long)delivery_id,
+	    store_error(cd->store));
+	store_rollback(cd->store);
+	rc = -1;
+out:
+	free(detail);
+	alert_row_free(&a);
+	delivery_row_free(&d);
+	return rc;
+}
+
+int
+delivery_mark_read(int64_t delivery_id, const char *how, const char *client)
+{
+	return acknowledge(delivery_id, NULL, how, client);
+}
+
+int
+delivery_confirm(int64_t delivery_id, const char *response, const char *how,
+    const char *client)
+{
+	return acknowledge(delivery_id, response ? response : "確認しました",
+	    how, client);
+}
+
 /* The first of `channels` on which m has a contact, or NULL. */
 static const struct contact *
 first_contact(const struct member *m, char **channels, size_t n)
@@ -63,11 +139,8 @@ first_contact(const struct member *m, char **channels, size_t n)
 	return NULL;
 }
 
-/*
- * Approval requests to approver number `step` of the chain, one per
- * approval channel on which they can be reached. Inside a transaction.
- */
-static int
+/* Contract in daemon.h. */
+int
 request_approval(const struct alert_row *a, size_t step, time_t now)
 {
 	const struct config *c = &cd->site.cfg;
@@ -98,7 +171,8 @@ request_approval(const struct alert_row *a, size_t step, time_t now)
 		    "no contact on approval.channels");
 	}
 	if (store_deliveries_create(cd->store, cd->token_key, a->id,
-	    "approval", nd, n, now, now + c->approval.link_ttl) < 0)
+	    "approval", nd, n, now, a->approval_expires_at > 0 ?
+	    a->approval_expires_at : now + c->approval.link_ttl) < 0)
 		return -1;
 	return store_audit(cd->store, now, "crisiscastd",
 	    "approval_requested", a->id, m->id, NULL, m->title);
@@ -238,6 +312,8 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 	a.warnings = warnings;
 	a.state = ALERT_PENDING;
 	a.created_at = now;
+	if (out.tag->approval)
+		a.approval_expires_at = now + cd->site.cfg.approval.link_ttl;
 	if (store_begin(cd->store) < 0 ||
 	    store_alert_insert(cd->store, &a) < 0 ||
 	    store_audit(cd->store, now, who->id, "draft", a.id, NULL, NULL,
@@ -265,6 +341,8 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 		if (m != NULL)
 			cJSON_AddStringToObject(result, "approver", m->name);
 	}
+	if (out.tag->approval)
+		approval_alert_drafted(a.id);
 	free(warnings);
 	draft_out_free(&out);
 	fanout_kick();
@@ -341,6 +419,7 @@ alert_approve(const struct actor *who, int64_t id, cJSON *result,
 	cJSON_AddStringToObject(result, "state", ALERT_APPROVED);
 	cJSON_AddNumberToObject(result, "deliveries", (double)count);
 	alert_row_free(&a);
+	approval_alert_decided(id);
 	fanout_kick();
 	return 0;
 dberr:
@@ -381,6 +460,7 @@ alert_reject(const struct actor *who, int64_t id, const char *reason,
 	    store_audit(cd->store, now, who->id, "rejected", id, NULL, NULL,
 	    reason) < 0 || store_commit(cd->store) < 0)
 		return dberror(errors);
+	approval_alert_decided(id);
 	log_info("alert %lld rejected by %s", (long long)id, who->id);
 	cJSON_AddNumberToObject(result, "id", (double)id);
 	cJSON_AddStringToObject(result, "state", ALERT_REJECTED);
@@ -455,6 +535,9 @@ alert_cancel(const struct actor *who, int64_t id, const char *reason,
 		notice.state = ALERT_PENDING;
 		notice.created_at = now;
 		notice.cancels = id;
+		if (ct->approval)
+			notice.approval_expires_at = now +
+			    cd->site.cfg.approval.link_ttl;
 		if (store_alert_insert(cd->store, &notice) < 0 ||
 		    store_audit(cd->store, now, who->id, "draft",
 		    notice.id, NULL, NULL, ct->label) < 0)
@@ -468,6 +551,9 @@ alert_cancel(const struct actor *who, int64_t id, const char *reason,
 	}
 	if (store_commit(cd->store) < 0)
 		goto dberr;
+	approval_alert_decided(id);
+	if (notice.id > 0 && ct->approval)
+		approval_alert_drafted(notice.id);
 	log_info("alert %lld cancelled by %s; %zu reached, notice %lld",
 	    (long long)id, who->id, reached, (long long)notice.id);
 	cJSON_AddNumberToObject(result, "id", (double)id);
@@ -570,7 +656,7 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 	struct delivery_row *rows;
 	size_t n, nrec = 0, nconf = 0;
 	const struct member *sender;
-	cJSON *recips, *approvals, *counts, *o;
+	cJSON *recips, *approvals, *notices, *counts, *o;
 	time_t *conf;
 	int rc;
 	struct { const char *state; int n; } c[] = {
@@ -599,6 +685,9 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 	cJSON_AddStringToObject(o, "title", sender ? sender->title : "");
 	add_time(result, "created_at", a.created_at);
 	add_time(result, "decided_at", a.decided_at);
+	/* The approval chain: the last approver asked, and the deadline. */
+	cJSON_AddNumberToObject(result, "approval_step", a.step);
+	add_time(result, "approval_expires_at", a.approval_expires_at);
 	if (a.decided_by != NULL) {
 		const struct member *d = roster_find(&cd->site.roster,
 		    a.decided_by);
@@ -617,6 +706,7 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 
 	recips = cJSON_AddArrayToObject(result, "recipients");
 	approvals = cJSON_AddArrayToObject(result, "approvals");
+	notices = cJSON_AddArrayToObject(result, "notices");
 	conf = xcalloc(n + 1, sizeof(*conf));
 	for (size_t i = 0; i < n; i++) {
 		struct delivery_row *d = &rows[i];
@@ -642,6 +732,18 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 		}
 		if (d->error != NULL)
 			cJSON_AddStringToObject(o, "error", d->error);
+		if (approval) {
+			/* live until the first decision or the deadline */
+			const char *ls = store_token_state(cd->store, d->id,
+			    daemon_now());
+			cJSON_AddStringToObject(o, "link", ls ? ls : "unknown");
+		}
+		if (strcmp(d->kind, "notice") == 0) {
+			if (d->body != NULL)
+				cJSON_AddStringToObject(o, "text", d->body);
+			cJSON_AddItemToArray(notices, o);
+			continue;
+		}
 		cJSON_AddItemToArray(approval ? approvals : recips, o);
 		if (approval)
 			continue;

@@ -323,6 +323,21 @@ state_label(const char *s)
 	return s;
 }
 
+/* An approval link's state (alert_describe's "link") in Japanese. */
+static const char *
+link_label(const char *s)
+{
+	static const struct { const char *s, *ja; } m[] = {
+		{ "live", "有効" }, { "used", "使用済み" },
+		{ "revoked", "無効（決定済み・期限切れ）" },
+		{ "expired", "期限切れ" }, { "none", "なし" },
+	};
+	for (size_t i = 0; i < nitems(m); i++)
+		if (strcmp(m[i].s, s) == 0)
+			return m[i].ja;
+	return s;
+}
+
 static char *
 read_body_file(const char *path)
 {
@@ -550,9 +565,14 @@ v_show(int argc, char **argv)
 		cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "warnings"))
 			printf("注意: %s\n", e->valuestring);
 		cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "approvals"))
-			printf("承認依頼: %s（%s） %s %s\n", str(e, "name"),
+			printf("承認依頼: %s（%s） %s %s リンク%s\n", str(e, "name"),
 			    str(e, "title"), str(e, "channel"),
-			    state_label(str(e, "state")));
+			    state_label(str(e, "state")),
+			    link_label(str(e, "link")));
+		cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "notices"))
+			printf("お知らせ: %s（%s） %s %s\n%s\n", str(e, "name"),
+			    str(e, "title"), str(e, "channel"),
+			    state_label(str(e, "state")), str(e, "text"));
 		print_counts(r);
 		rc = 0;
 	}

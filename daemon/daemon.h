@@ -79,6 +79,12 @@ int	delivery_mark_read(int64_t delivery_id, const char *how,
 	    const char *client);
 int	delivery_confirm(int64_t delivery_id, const char *response,
 	    const char *how, const char *client);
+/*
+ * Approval requests to approver number `step` of approval.approvers, one
+ * per approval channel they can be reached on; their links expire with the
+ * alert's approval_expires_at. Inside the caller's transaction. 0 or -1.
+ */
+int	request_approval(const struct alert_row *a, size_t step, time_t now);
 /* Audit helper for the daemon: one row, in its own transaction. */
 void	audit_now(const char *actor, const char *action, int64_t alert,
 	    const char *member, const char *channel, const char *detail);
@@ -92,7 +98,16 @@ void	httpd_stop(void);
  * their callbacks (/callback/lineworks, /callback/twilio) this way. */
 void	httpd_route(const char *path, httpd_handler fn, void *arg);
 
-/* approval.c: the approval chain's timers (step_timeout, link_ttl) */
+/*
+ * approval.c: the approval chain's timers (step_timeout, link_ttl).
+ * approval_init (after fanout_init) arms a timer for every pending alert in
+ * the database, acting at once on what fell due while the daemon was down.
+ * approval_alert_drafted: call after the commit that stored a pending
+ * alert; approval_alert_decided: after the commit of any decision
+ * (approve, reject, cancel), disarms its timer. Timers check the alert's
+ * state and step in their own transaction, so a late or doubled call is
+ * harmless.
+ */
 int	approval_init(void);
 void	approval_alert_drafted(int64_t alert);
 void	approval_alert_decided(int64_t alert);
@@ -102,6 +117,15 @@ void	approval_shutdown(void);
 int	fanout_init(void);
 void	fanout_kick(void);
 void	fanout_shutdown(void);
+/*
+ * A delivery the provider accepted and later reported undeliverable (an
+ * SMS `failed`): like a permanent failure, the member is reached on their
+ * next channel (a new pending row; *next names it, NULL when none is
+ * left). Inside the caller's transaction; call fanout_kick() after the
+ * commit. 0 or -1.
+ */
+int	fanout_reroute(const struct delivery_row *d, time_t now,
+	    const char **next);
 /* Renders the message of one delivery and its link. Caller frees both. */
 int	fanout_render(const struct delivery_row *d, const struct alert_row *a,
 	    char **text_long, char **text_sms, char **link);

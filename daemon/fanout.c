@@ -17,7 +17,7 @@
 
 #define TICK_BATCH		256
 #define MAX_ATTEMPTS		8
-#define BACKOFF_BASE_SECS	5
+#define BACKOFF_BASE_SECS	2
 #define BACKOFF_MAX_SECS	300
 
 struct job {
@@ -28,9 +28,17 @@ struct job {
 	char *kind;
 	int attempts;
 	struct transport_inst *ti;
+	/* The transport's report, kept until the batch is recorded. */
+	enum send_outcome outcome;
+	long retry_after;
+	char *provider_id, *error;
+	struct job *next;
 };
 
 static struct event *tick_ev;
+/* Reports waiting to be recorded: all in one transaction per loop turn. */
+static struct event *flush_ev;
+static struct job *done_head, **done_tail = &done_head;
 
 static void
 job_free(struct job *j)
@@ -38,6 +46,8 @@ job_free(struct job *j)
 	free(j->member);
 	free(j->channel);
 	free(j->kind);
+	free(j->provider_id);
+	free(j->error);
 	free(j);
 }
 
@@ -65,6 +75,14 @@ fanout_render(const struct delivery_row *d, const struct alert_row *a,
 	struct buf resp = {0}, aud = {0};
 	const char *name;
 
+	if (strcmp(d->kind, "notice") == 0) {
+		/* A notice carries its own text and needs no page: link "". */
+		const char *text = d->body ? d->body : a->body;
+		*link = xstrdup("");
+		*text_long = xstrdup(text);
+		*text_sms = xstrdup(text);
+		return 0;
+	}
 	token_derive(cd->token_key, d->kind, d->salt, token);
 	*link = xasprintf("%s/%s/%s", s->cfg.public_url, approval ? "a" : "r",
 	    token);
@@ -162,25 +180,26 @@ next_channel(const char *member, const char *from)
 	return NULL;
 }
 
-static void
-send_done_cb(void *arg, const struct send_report *r)
+/*
+ * Records one report inside the caller's transaction. Returns 0 (1 when
+ * the row had moved on already), -1 on a database error.
+ */
+static int
+record_outcome(struct job *j, const struct send_report *r)
 {
-	struct job *j = arg;
 	struct store *st = cd->store;
 	time_t now = daemon_now();
 	const char *err = r->error ? r->error : "unknown error";
 	int rc = 0;
 
-	j->ti->inflight--;
-	if (store_begin(st) < 0)
-		goto dberr;
 	switch (r->outcome) {
 	case SEND_ACCEPTED:
 		rc = store_delivery_sent(st, j->delivery_id, now, r->provider_id);
 		if (rc == 0)
 			rc = store_audit(st, now, "crisiscastd",
-			    strcmp(j->kind, "approval") == 0 ?
-			    "approval_sent" : "delivery_sent", j->alert_id,
+			    strcmp(j->kind, "approval") == 0 ? "approval_sent" :
+			    strcmp(j->kind, "notice") == 0 ? "notice_sent" :
+			    "delivery_sent", j->alert_id,
 			    j->member, j->channel, r->provider_id);
 		break;
 	case SEND_TRANSIENT:
@@ -235,23 +254,115 @@ send_done_cb(void *arg, const struct send_report *r)
 		break;
 	}
 	}
-	if (rc < 0 || store_commit(st) < 0)
-		goto dberr;
+	if (rc < 0)
+		return -1;
 	if (rc == 1)
 		log_warnx("delivery %lld moved on while in flight",
 		    (long long)j->delivery_id);
 	log_debug("delivery %lld to %s via %s: %s", (long long)j->delivery_id,
 	    j->member, j->channel, r->outcome == SEND_ACCEPTED ? "accepted" :
 	    err);
-	job_free(j);
+	return rc;
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+job_report(const struct job *j, struct send_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->outcome = j->outcome;
+	r->retry_after = j->retry_after;
+	r->provider_id = j->provider_id;
+	r->error = j->error;
+}
+
+/*
+ * Records every waiting report, in one transaction (one fsync for the
+ * lot); if that fails, each in its own. A report that cannot be recorded
+ * leaves its row `sending`, requeued at the next start.
+ */
+static void
+flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *st = cd->store;
+	struct job *list = done_head, *j, *nj;
+	struct send_report r;
+	bool ok = true;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	done_head = NULL;
+	done_tail = &done_head;
+	if (list == NULL)
+		return;
+	if (store_begin(st) < 0)
+		ok = false;
+	for (j = list; ok && j != NULL; j = j->next) {
+		job_report(j, &r);
+		if (record_outcome(j, &r) < 0)
+			ok = false;
+	}
+	if (ok && store_commit(st) < 0)
+		ok = false;
+	if (!ok) {
+		store_rollback(st);
+		for (j = list; j != NULL; j = j->next) {
+			job_report(j, &r);
+			if (store_begin(st) < 0 || record_outcome(j, &r) < 0 ||
+			    store_commit(st) < 0) {
+				log_warnx("delivery %lld: cannot record the "
+				    "outcome: %s", (long long)j->delivery_id,
+				    store_error(st));
+				store_rollback(st);
+			}
+		}
+	}
+	for (j = list; j != NULL; j = nj) {
+		nj = j->next;
+		job_free(j);
+	}
 	fanout_kick();
-	return;
-dberr:
-	/* The row stays `sending`; the next start requeues it. */
-	log_warnx("delivery %lld: cannot record the outcome: %s",
-	    (long long)j->delivery_id, store_error(st));
-	store_rollback(st);
-	job_free(j);
+}
+
+/*
+ * A transport's report: frees the slot and honours a pause at once, and
+ * queues the report for flush() at the end of this loop turn.
+ */
+static void
+send_done_cb(void *arg, const struct send_report *r)
+{
+	struct job *j = arg;
+	struct transport_inst *ti = j->ti;
+
+	ti->inflight--;
+	if (r->pause_secs > 0) {
+		double until = mono_now() + (double)r->pause_secs;
+		if (until > ti->paused_until) {
+			ti->paused_until = until;
+			log_info("channel %s: provider asks for a pause of %lds",
+			    ti->channel, r->pause_secs);
+		}
+	}
+	j->outcome = r->outcome;
+	j->retry_after = r->retry_after > 0 ? r->retry_after : r->pause_secs;
+	j->provider_id = r->provider_id ? xstrdup(r->provider_id) : NULL;
+	j->error = r->error ? xstrdup(r->error) : NULL;
+	j->next = NULL;
+	*done_tail = j;
+	done_tail = &j->next;
+	if (flush_ev != NULL)
+		event_active(flush_ev, EV_TIMEOUT, 0);
+	else
+		flush(-1, 0, NULL);
 }
 
 static void
@@ -262,15 +373,17 @@ start_job(struct job *j, const struct delivery_row *d)
 	const struct tag *t;
 
 	if (store_alert_get(cd->store, d->alert_id, &a) != 0) {
-		struct send_report r = { SEND_PERMANENT, 0, NULL,
-		    "alert not found" };
-		j->ti->inflight++;
+		struct send_report r = { .outcome = SEND_PERMANENT,
+		    .error = "alert not found" };
 		send_done_cb(j, &r);
 		return;
 	}
 	t = rules_tag(&cd->site.rules, a.tag);
 	fanout_render(d, &a, &tl, &ts, &link);
-	char *subject = xasprintf("%s%s %s", a.drill ? "【訓練】" : "",
+	char *subject = strcmp(d->kind, "notice") == 0 ?
+	    xasprintf("%s連絡 %lld についてのお知らせ %s", a.drill ?
+	    "【訓練】" : "", (long long)a.id, cd->site.cfg.organization) :
+	    xasprintf("%s%s %s", a.drill ? "【訓練】" : "",
 	    t ? t->label : a.tag, cd->site.cfg.organization);
 	bool alert = strcmp(d->kind, "alert") == 0;
 	long ack = t && t->ack_deadline ? t->ack_deadline :
@@ -298,13 +411,43 @@ start_job(struct job *j, const struct delivery_row *d)
 		/* An urgent call is worthless once its deadline passed. */
 		.valid_secs = t && t->priority == PRIO_URGENT ? ack : 0,
 	};
-	j->ti->inflight++;
 	j->ti->vt->send(j->ti->inst, &m, send_done_cb, j);
 	free(tl);
 	free(ts);
 	free(link);
 	free(subject);
 	alert_row_free(&a);
+}
+
+/*
+ * Whether ti may take one more request now: below its concurrency, not
+ * paused by its provider, and a token in its bucket (taken). If not, and
+ * only time will change that, *wake is lowered to the seconds until then.
+ */
+static bool
+may_send(struct transport_inst *ti, double now, double *wake)
+{
+	if (ti->inflight >= ti->max_inflight)
+		return false;		/* a report will kick */
+	if (now < ti->paused_until) {
+		if (ti->paused_until - now < *wake)
+			*wake = ti->paused_until - now;
+		return false;
+	}
+	if (ti->rate > 0) {
+		ti->tokens += (now - ti->refilled_at) * ti->rate;
+		if (ti->tokens > ti->burst)
+			ti->tokens = ti->burst;
+		ti->refilled_at = now;
+		if (ti->tokens < 1) {
+			double w = (1 - ti->tokens) / ti->rate;
+			if (w < *wake)
+				*wake = w;
+			return false;
+		}
+		ti->tokens -= 1;
+	}
+	return true;
 }
 
 /* Claims what is due and has room in its transport, then sends it. */
@@ -317,11 +460,19 @@ tick(evutil_socket_t fd, short what, void *arg)
 	struct job **jobs = NULL;
 	struct delivery_row **jrows = NULL;
 	time_t now = daemon_now(), next;
+	double mono = mono_now(), wake = 1e9;
+	bool room = false;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
 	if (cd->stopping)
+		return;
+	/* Every transport full: nothing to claim until a report kicks. */
+	for (size_t i = 0; i < cd->ntransports; i++)
+		if (cd->transports[i].inflight < cd->transports[i].max_inflight)
+			room = true;
+	if (!room)
 		return;
 	if (store_begin(st) < 0) {
 		log_warnx("fan-out: %s", store_error(st));
@@ -342,12 +493,16 @@ tick(evutil_socket_t fd, short what, void *arg)
 				goto fail;
 			continue;
 		}
-		if (ti->inflight + (int)nj >= ti->vt->max_inflight)
+		if (!may_send(ti, mono, &wake))
 			continue;
 		if ((rc = store_delivery_claim(st, rows[i].id)) < 0)
 			goto fail;
-		if (rc == 1)
+		if (rc == 1) {
+			if (ti->rate > 0)
+				ti->tokens += 1;
 			continue;
+		}
+		ti->inflight++;	/* reserved; the report frees it */
 		if (strcmp(rows[i].kind, "alert") == 0) {
 			static const char *const from[] = { ALERT_APPROVED,
 			    NULL };
@@ -376,18 +531,25 @@ tick(evutil_socket_t fd, short what, void *arg)
 	free(jobs);
 	free(jrows);
 	delivery_rows_free(rows, n);
-	/* Wake again for the next retry that falls due. */
+	/* Wake again for the next retry that falls due, or when a paused
+	 * or rate-limited channel may send again. */
 	next = store_next_due(st);
-	if (next > 0) {
-		struct timeval tv = { next > now ? next - now : 1, 0 };
+	if (next > 0 && (double)(next > now ? next - now : 1) < wake)
+		wake = (double)(next > now ? next - now : 1);
+	if (wake < 1e9) {
+		wake += 0.001;
+		struct timeval tv = { (time_t)wake,
+		    (suseconds_t)((wake - (double)(time_t)wake) * 1e6) };
 		evtimer_add(tick_ev, &tv);
 	}
 	return;
 fail:
 	log_warnx("fan-out: %s", store_error(st));
 	store_rollback(st);
-	for (size_t i = 0; i < nj; i++)
+	for (size_t i = 0; i < nj; i++) {
+		jobs[i]->ti->inflight--;
 		job_free(jobs[i]);
+	}
 	free(jobs);
 	free(jrows);
 	delivery_rows_free(rows, n);
@@ -422,6 +584,7 @@ fanout_init(void)
 	if (requeued > 0)
 		log_info("requeued %d deliveries that were in flight", requeued);
 	tick_ev = evtimer_new(cd->base, tick, NULL);
+	flush_ev = evtimer_new(cd->base, flush, NULL);
 	fanout_kick();
 	return 0;
 }
@@ -432,4 +595,32 @@ fanout_shutdown(void)
 	if (tick_ev != NULL)
 		event_free(tick_ev);
 	tick_ev = NULL;
+	if (flush_ev != NULL)
+		event_free(flush_ev);
+	flush_ev = NULL;
+	flush(-1, 0, NULL);	/* what reported but is not recorded yet */
+}
+
+int
+fanout_reroute(const struct delivery_row *d, time_t now, const char **next)
+{
+	const struct contact *c;
+	struct new_delivery nd;
+
+	*next = NULL;
+	if (strcmp(d->kind, "alert") != 0 ||
+	    (c = next_channel(d->member, d->channel)) == NULL)
+		return 0;
+	nd = (struct new_delivery){
+		.member = d->member, .name = d->name, .title = d->title,
+		.shelter = d->shelter, .position = d->position,
+		.channel = c->channel, .address = c->address,
+	};
+	if (store_deliveries_create(cd->store, cd->token_key, d->alert_id,
+	    "alert", &nd, 1, now, now + 7 * 86400) < 0 ||
+	    store_audit(cd->store, now, "crisiscastd", "delivery_rerouted",
+	    d->alert_id, d->member, c->channel, d->channel) < 0)
+		return -1;
+	*next = c->channel;
+	return 0;
 }

@@ -19,6 +19,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "http_client.h"
 
 #define DEFAULT_CONFIG	"/etc/crisiscast/crisiscast.yaml"
 #define STOP_GRACE_SECS	10
@@ -276,10 +277,16 @@ main(int argc, char *argv[])
 	if (control_listen(cd->site.cfg.control_socket) < 0)
 		fatalx("control socket %s: cannot listen",
 		    cd->site.cfg.control_socket);
+	if (http_client_init(cd->base) < 0)
+		fatalx("http client: cannot start");
 	if (transports_start(&cd->site.cfg, err, sizeof(err)) < 0)
 		fatalx("transport: %s", err);
+	if (httpd_start(&cd->site.cfg) < 0)
+		fatalx("http: cannot start on the listen addresses");
 	if (fanout_init() < 0)
 		fatalx("fan-out: cannot start");
+	if (approval_init() < 0)
+		fatalx("approval chain: cannot start");
 	audit_now("crisiscastd", "started", 0, NULL, NULL, NULL);
 	{
 		struct buf sum = {0};
@@ -295,8 +302,12 @@ main(int argc, char *argv[])
 	event_base_dispatch(cd->base);
 
 	audit_now("crisiscastd", "stopped", 0, NULL, NULL, NULL);
+	httpd_stop();
+	approval_shutdown();
 	fanout_shutdown();
 	control_close();
+	/* Aborts what is still in flight: the reports go to live transports. */
+	http_client_shutdown();
 	transports_stop();
 	if (stop_check_ev != NULL)
 		event_free(stop_check_ev);

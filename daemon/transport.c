@@ -9,9 +9,16 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "http_client.h"
 
 static const struct transport *const transports[] = {
 	&transport_file,
+	&transport_webhook,
+	&transport_ntfy,
+	&transport_exec,
+	&transport_lineworks,
+	&transport_twilio,
+	&transport_smtp,
 };
 
 const struct transport *
@@ -88,6 +95,31 @@ transports_check(const struct config *c, struct diags *d)
 	return diag_errors(d) == errs ? 0 : -1;
 }
 
+/*
+ * The dispatcher's limits of one channel: `concurrency` (else the
+ * transport's max_inflight) and a token bucket holding one second's worth
+ * of tokens (at least one), full at start.
+ */
+static void
+transport_limits(struct transport_inst *ti, const struct transport_conf *tc)
+{
+	long v;
+
+	ti->max_inflight = ti->vt->max_inflight;
+	if (yget_long(tc->node, "concurrency", 1, 10000, false, NULL, &v))
+		ti->max_inflight = (int)v;
+	ti->rate = 0;
+	if (yget_long(tc->node, "rate_per_second", 1, 100000, false, NULL, &v))
+		ti->rate = (double)v;
+	else if (yget_long(tc->node, "rate_per_minute", 1, 6000000, false,
+	    NULL, &v))
+		ti->rate = (double)v / 60.0;
+	ti->burst = ti->rate > 1 ? ti->rate : 1;
+	ti->tokens = ti->burst;
+	ti->refilled_at = 0;
+	ti->paused_until = 0;
+}
+
 int
 transports_start(const struct config *c, char *err, size_t errsz)
 {
@@ -97,6 +129,7 @@ transports_start(const struct config *c, char *err, size_t errsz)
 		struct transport_inst *ti = &cd->transports[i];
 		ti->vt = transport_lookup(tc->type);
 		ti->channel = xstrdup(tc->channel);
+		transport_limits(ti, tc);
 		ti->inst = ti->vt->init(cd->base, tc, c, err, errsz);
 		cd->ntransports++;
 		if (ti->inst == NULL)
@@ -126,4 +159,150 @@ transport_for(const char *channel)
 		if (strcmp(cd->transports[i].channel, channel) == 0)
 			return &cd->transports[i];
 	return NULL;
+}
+
+void
+transport_check_common(const struct transport_conf *tc, struct diags *d)
+{
+	long v;
+	bool ps, pm;
+
+	yget_long(tc->node, "concurrency", 1, 10000, false, d, &v);
+	ps = yget_long(tc->node, "rate_per_second", 1, 100000, false, d, &v);
+	pm = yget_long(tc->node, "rate_per_minute", 1, 6000000, false, d, &v);
+	if (ps && pm)
+		ydiag(d, ymap_key(tc->node, "rate_per_minute"), "give "
+		    "rate_per_second or rate_per_minute, not both");
+	if (yget_duration(tc->node, "timeout", false, d, &v) && v < 1)
+		ydiag(d, ymap_get(tc->node, "timeout"), "\"timeout\" must be "
+		    "at least 1s");
+}
+
+long
+transport_timeout_ms(const struct transport_conf *tc, long def)
+{
+	long v;
+
+	if (yget_duration(tc->node, "timeout", false, NULL, &v) && v > 0)
+		return v * 1000;
+	return def;
+}
+
+bool
+transport_check_url(const struct transport_conf *tc, const char *key,
+    bool required, struct diags *d, const char **out)
+{
+	const char *s;
+
+	if (!yget_str(tc->node, key, required, d, &s))
+		return false;
+	if (!startswith(s, "http://") && !startswith(s, "https://")) {
+		ydiag(d, ymap_get(tc->node, key), "\"%s\" must be an http:// "
+		    "or https:// URL, not \"%s\"", key, s);
+		return false;
+	}
+	if (strpbrk(s, " \t\r\n") != NULL) {
+		ydiag(d, ymap_get(tc->node, key), "\"%s\" must not contain "
+		    "white space", key);
+		return false;
+	}
+	*out = s;
+	return true;
+}
+
+long
+transport_retry_after(const char *v)
+{
+	long secs;
+	time_t t;
+
+	if (v == NULL)
+		return -1;
+	while (*v == ' ')
+		v++;
+	if (parse_long(v, 0, 86400, &secs) == 0)
+		return secs;
+	if ((t = curl_getdate(v, NULL)) < 0)
+		return -1;
+	t -= time(NULL);
+	return t < 0 ? 0 : t > 86400 ? 86400 : (long)t;
+}
+
+/* The start of a reply body, printable ASCII only, for error texts. */
+static void
+body_excerpt(const struct http_response *resp, char *out, size_t outsz)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < resp->body_len && j + 1 < outsz && j < 120;
+	    i++) {
+		unsigned char ch = (unsigned char)resp->body[i];
+		out[j++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
+	}
+	out[j] = '\0';
+}
+
+void
+transport_http_outcome(const struct http_response *resp,
+    struct send_report *r, char *err, size_t errsz)
+{
+	long st = resp->status, ra;
+	char body[128];
+
+	memset(r, 0, sizeof(*r));
+	r->error = err;
+	err[0] = '\0';
+	if (resp->result != CURLE_OK && (st < 200 || st > 299)) {
+		r->outcome = SEND_TRANSIENT;
+		snprintf(err, errsz, "%s%s",
+		    resp->result == CURLE_OPERATION_TIMEDOUT ? "timeout: " :
+		    "no reply: ", resp->error);
+		return;
+	}
+	if (st >= 200 && st <= 299) {
+		r->outcome = SEND_ACCEPTED;
+		r->error = NULL;
+		return;
+	}
+	body_excerpt(resp, body, sizeof(body));
+	snprintf(err, errsz, "HTTP %ld%s%s", st, body[0] ? ": " : "", body);
+	if (st == 408 || st == 425 || st == 429 || st >= 500) {
+		r->outcome = SEND_TRANSIENT;
+		ra = transport_retry_after(http_response_header(resp,
+		    "Retry-After"));
+		if (ra >= 0) {
+			r->retry_after = ra > 0 ? ra : 1;
+			if (st == 429 || st == 503)
+				r->pause_secs = r->retry_after;
+		}
+		return;
+	}
+	r->outcome = SEND_PERMANENT;
+}
+
+char *
+outmsg_json(const struct outmsg *m)
+{
+	cJSON *o = cJSON_CreateObject(), *resp;
+	char *s;
+
+	cJSON_AddStringToObject(o, "key", m->key);
+	cJSON_AddNumberToObject(o, "alert", (double)m->alert_id);
+	cJSON_AddStringToObject(o, "kind", m->kind);
+	cJSON_AddStringToObject(o, "member", m->member);
+	cJSON_AddStringToObject(o, "name", m->name ? m->name : "");
+	cJSON_AddStringToObject(o, "address", m->address);
+	cJSON_AddStringToObject(o, "tag", m->tag ? m->tag : "");
+	cJSON_AddStringToObject(o, "priority",
+	    tag_priority_name(m->priority));
+	cJSON_AddBoolToObject(o, "drill", m->drill);
+	cJSON_AddStringToObject(o, "subject", m->subject ? m->subject : "");
+	cJSON_AddStringToObject(o, "text", m->text_long ? m->text_long : "");
+	cJSON_AddStringToObject(o, "link", m->link ? m->link : "");
+	resp = cJSON_AddArrayToObject(o, "responses");
+	for (size_t i = 0; i < m->nresponses; i++)
+		cJSON_AddItemToArray(resp, cJSON_CreateString(m->responses[i]));
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
 }

@@ -24,6 +24,11 @@ enum send_outcome { SEND_ACCEPTED, SEND_TRANSIENT, SEND_PERMANENT };
 struct send_report {
 	enum send_outcome outcome;
 	long retry_after;		/* seconds, for SEND_TRANSIENT; 0 = backoff */
+	/* Seconds during which the provider takes no request at all on this
+	 * channel (429 Retry-After, LINE WORKS rateLimit-reset); the
+	 * dispatcher sends nothing through the channel before then. Any
+	 * outcome may carry it; 0 = no pause. */
+	long pause_secs;
 	const char *provider_id;	/* for SEND_ACCEPTED, may be NULL */
 	const char *error;		/* for failures */
 };
@@ -34,7 +39,8 @@ struct outmsg {
 	const char *key;		/* idempotency key, unique per delivery */
 	int64_t delivery_id;
 	int64_t alert_id;
-	const char *kind;		/* "alert" or "approval" */
+	const char *kind;		/* "alert", "approval" or "notice" (a
+					   note to one person: link is "") */
 	const char *member, *name;
 	const char *channel, *address;
 	const char *tag;		/* label, 【…】 */
@@ -71,9 +77,23 @@ struct transport_inst {
 	void *inst;
 	char *channel;
 	int inflight;
+	/* Dispatcher state (fanout.c): concurrency cap (`concurrency` or
+	 * vt->max_inflight), token bucket (`rate_per_second`/`_minute`; rate 0
+	 * = unlimited) and a pause until a provider's reset, in
+	 * CLOCK_MONOTONIC seconds. */
+	int max_inflight;
+	double rate;			/* tokens per second, 0: no limit */
+	double burst, tokens, refilled_at;
+	double paused_until;
 };
 
 extern const struct transport transport_file;
+extern const struct transport transport_webhook;
+extern const struct transport transport_ntfy;
+extern const struct transport transport_exec;
+extern const struct transport transport_lineworks;
+extern const struct transport transport_twilio;
+extern const struct transport transport_smtp;
 
 const struct transport *transport_lookup(const char *type);
 
@@ -86,5 +106,41 @@ const struct transport *transport_lookup(const char *type);
  */
 char *transport_secret(const struct transport_conf *tc, const struct config *c,
     const char *key, char *err, size_t errsz);
+
+/*
+ * Settings every transport accepts (the dispatcher's): put
+ * TRANSPORT_COMMON_KEYS in a transport's allowed keys and call
+ * transport_check_common() from its check(). `concurrency` overrides
+ * max_inflight; `rate_per_second` or `rate_per_minute` (not both) is a
+ * token-bucket limit; `timeout` (a duration) is the per-request timeout.
+ */
+#define TRANSPORT_COMMON_KEYS "type", "concurrency", "rate_per_second", \
+	"rate_per_minute", "timeout"
+void	transport_check_common(const struct transport_conf *tc,
+	    struct diags *d);
+/* The `timeout` setting in milliseconds, or def. */
+long	transport_timeout_ms(const struct transport_conf *tc, long def);
+/* Checks a required http(s) URL setting; true when good (*out set). */
+bool	transport_check_url(const struct transport_conf *tc, const char *key,
+	    bool required, struct diags *d, const char **out);
+
+/*
+ * The usual reading of an HTTP reply into r (for transports over
+ * http_client.h): 2xx accepted; no reply, 408, 425, 429 and 5xx transient,
+ * honouring Retry-After (seconds or an HTTP date; on 429 and 503 it also
+ * pauses the channel); other statuses permanent. err (errsz bytes) holds
+ * the readable error r->error points to: "HTTP 400: <start of body>".
+ */
+struct http_response;
+void	transport_http_outcome(const struct http_response *resp,
+	    struct send_report *r, char *err, size_t errsz);
+/*
+ * The message as one JSON object (webhook body, exec stdin): key, alert,
+ * kind, member, name, address, tag, priority, drill, subject, text, link,
+ * responses. Caller frees.
+ */
+char	*outmsg_json(const struct outmsg *m);
+/* Seconds from a Retry-After value (delta or HTTP date), or -1. */
+long	transport_retry_after(const char *v);
 
 #endif

@@ -8,7 +8,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util.h"
 
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -148,4 +154,128 @@ hex_encode(const uint8_t *p, size_t n, char *out)
 		out[2 * i + 1] = hex[p[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+void
+crypto_hmac_sha1(const void *key, size_t keylen, const void *p, size_t n,
+    uint8_t out[SHA1_BYTES])
+{
+	unsigned int len = SHA1_BYTES;
+	HMAC(EVP_sha1(), key, (int)keylen, p, n, out, &len);
+}
+
+size_t
+b64_encode(const uint8_t *p, size_t n, char *out)
+{
+	size_t o = b64url_encode(p, n, out);
+
+	for (size_t i = 0; i < o; i++) {
+		if (out[i] == '-')
+			out[i] = '+';
+		else if (out[i] == '_')
+			out[i] = '/';
+	}
+	while (o % 4 != 0)
+		out[o++] = '=';
+	out[o] = '\0';
+	return o;
+}
+
+static void
+b64url_append(struct buf *b, const void *p, size_t n)
+{
+	char *tmp = xmalloc(4 * (n / 3 + 1) + 1);
+	size_t len = b64url_encode(p, n, tmp);
+
+	buf_add(b, tmp, len);
+	free(tmp);
+}
+
+char *
+jwt_sign_rs256(const char *pem, size_t pemlen, const char *claims,
+    char *err, size_t errsz)
+{
+	static const char header[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+	BIO *bio = NULL;
+	EVP_PKEY *key = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	struct buf b = {0};
+	char *out = NULL;
+
+	if (pemlen > INT32_MAX ||
+	    (bio = BIO_new_mem_buf(pem, (int)pemlen)) == NULL) {
+		snprintf(err, errsz, "cannot read the private key");
+		goto done;
+	}
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (key == NULL) {
+		snprintf(err, errsz, "the private key is not a PEM private key");
+		goto done;
+	}
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+		snprintf(err, errsz, "the private key is not an RSA key");
+		goto done;
+	}
+	b64url_append(&b, header, sizeof(header) - 1);
+	buf_addc(&b, '.');
+	b64url_append(&b, claims, strlen(claims));
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)b.data,
+	    b.len) != 1) {
+		snprintf(err, errsz, "RS256 signing failed");
+		goto done;
+	}
+	sig = xmalloc(siglen);
+	if (EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)b.data,
+	    b.len) != 1) {
+		snprintf(err, errsz, "RS256 signing failed");
+		goto done;
+	}
+	buf_addc(&b, '.');
+	b64url_append(&b, sig, siglen);
+	out = buf_take(&b);
+done:
+	buf_free(&b);
+	free(sig);
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	return out;
+}
+
+static int
+param_cmp(const void *a, const void *b)
+{
+	const struct crypto_param *x = *(const struct crypto_param *const *)a;
+	const struct crypto_param *y = *(const struct crypto_param *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : strcmp(x->value, y->value);
+}
+
+void
+twilio_signature(const char *auth_token, const char *url,
+    const struct crypto_param *params, size_t n,
+    char out[TWILIO_SIG_CHARS + 1])
+{
+	const struct crypto_param **v = xcalloc(n + 1, sizeof(*v));
+	struct buf b = {0};
+	uint8_t mac[SHA1_BYTES];
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = &params[i];
+	qsort(v, n, sizeof(*v), param_cmp);
+	buf_adds(&b, url);
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(&b, v[i]->name);
+		buf_adds(&b, v[i]->value);
+	}
+	crypto_hmac_sha1(auth_token, strlen(auth_token), b.data ? b.data : "",
+	    b.len, mac);
+	b64_encode(mac, sizeof(mac), out);
+	buf_free(&b);
+	free(v);
 }

@@ -47,4 +47,39 @@ bool token_wellformed(const char *s, size_t len);
 /* Lowercase hex of n bytes into out (2n+1). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
 
+/* HMAC-SHA1 (Twilio's request signatures). */
+#define SHA1_BYTES	20
+void crypto_hmac_sha1(const void *key, size_t keylen, const void *p,
+    size_t n, uint8_t out[SHA1_BYTES]);
+
+/* Standard base64 with padding (RFC 4648 section 4); out must hold
+ * 4*ceil(n/3)+1. Returns the length written (without the NUL). */
+size_t b64_encode(const uint8_t *p, size_t n, char *out);
+
+/*
+ * A JSON Web Token signed with RS256 (RFC 7515, 7518):
+ * b64url(header) "." b64url(claims) "." b64url(RSASSA-PKCS1-v1_5 SHA-256
+ * signature), header {"alg":"RS256","typ":"JWT"}, no padding anywhere.
+ * pem: an RSA private key in PEM (PKCS#8 "BEGIN PRIVATE KEY", or the
+ * traditional RSA form). claims: the JSON object text, signed verbatim.
+ * Returns a new string (caller frees), or NULL with err filled.
+ */
+char *jwt_sign_rs256(const char *pem, size_t pemlen, const char *claims,
+    char *err, size_t errsz);
+
+/*
+ * Twilio's X-Twilio-Signature for a form POST: base64(HMAC-SHA1(auth token,
+ * url || name1 value1 || name2 value2 ...)) with the parameters sorted by
+ * name, then value, in byte order (Twilio's "Unix-style case-sensitive"
+ * sort). url is the full URL Twilio was given, query included. params is
+ * not modified. out holds 28 characters and a NUL.
+ */
+#define TWILIO_SIG_CHARS	28
+struct crypto_param {
+	const char *name, *value;
+};
+void twilio_signature(const char *auth_token, const char *url,
+    const struct crypto_param *params, size_t n,
+    char out[TWILIO_SIG_CHARS + 1]);
+
 #endif

@@ -429,8 +429,9 @@ store_alert_insert(struct store *s, struct alert_row *a)
 	sqlite3_stmt *st;
 
 	if (prepare(s, "INSERT INTO alerts (tag, body, audience, sender, drill,"
-	    " vars, warnings, state, created_at, cancels)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) < 0)
+	    " vars, warnings, state, created_at, cancels, step,"
+	    " approval_expires_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st) < 0)
 		return -1;
 	bind_text(st, 1, a->tag);
 	bind_text(st, 2, a->body);
@@ -443,6 +444,9 @@ store_alert_insert(struct store *s, struct alert_row *a)
 	sqlite3_bind_int64(st, 9, a->created_at);
 	if (a->cancels > 0)
 		sqlite3_bind_int64(st, 10, a->cancels);
+	sqlite3_bind_int(st, 11, a->step);
+	if (a->approval_expires_at > 0)
+		sqlite3_bind_int64(st, 12, a->approval_expires_at);
 	if (run(s, st) < 0)
 		return -1;
 	a->id = sqlite3_last_insert_rowid(s->db);
@@ -451,7 +455,7 @@ store_alert_insert(struct store *s, struct alert_row *a)
 
 #define ALERT_COLS "id, tag, body, audience, sender, drill, vars, warnings," \
 	" state, created_at, decided_at, decided_by, decided_how," \
-	" decision_client, reason, cancels"
+	" decision_client, reason, cancels, step, approval_expires_at"
 
 static void
 alert_from_row(sqlite3_stmt *st, struct alert_row *a)
@@ -472,6 +476,8 @@ alert_from_row(sqlite3_stmt *st, struct alert_row *a)
 	a->decision_client = col_text(st, 13);
 	a->reason = col_text(st, 14);
 	a->cancels = sqlite3_column_int64(st, 15);
+	a->step = sqlite3_column_int(st, 16);
+	a->approval_expires_at = sqlite3_column_int64(st, 17);
 }
 
 int
@@ -536,6 +542,21 @@ store_alert_transition(struct store *s, int64_t id, const char *const from[],
 }
 
 int
+store_alert_step_advance(struct store *s, int64_t id, int from)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "UPDATE alerts SET step = ?2 + 1 WHERE id = ?1"
+	    " AND step = ?2 AND state = 'pending_approval'", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, from);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
 store_alert_list(struct store *s, const char *state, time_t since,
     struct alert_row **v, size_t *n)
 {
@@ -581,6 +602,7 @@ delivery_row_free(struct delivery_row *d)
 	free(d->provider_id);
 	free(d->error);
 	free(d->response);
+	free(d->body);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -602,8 +624,8 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 
 	if (prepare(s, "INSERT INTO deliveries (alert_id, kind,"
 	    " member, name, title, shelter, position, channel, address, state,"
-	    " salt, created_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?, ?) ON CONFLICT (alert_id, kind, member, channel, round)"
+	    " salt, created_at, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?) ON CONFLICT (alert_id, kind, member, channel, round)"
 	    " DO NOTHING", &ins) < 0 ||
 	    prepare(s, "INSERT INTO tokens (hash, kind, alert_id, delivery_id,"
 	    " member, created_at, expires_at, revoked_at)"
@@ -632,6 +654,7 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 		sqlite3_bind_blob(ins, 11, salt, sizeof(salt), SQLITE_TRANSIENT);
 		sqlite3_bind_int64(ins, 12, now);
 		bind_text(ins, 13, v[i].error);
+		bind_text(ins, 14, v[i].body);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			fail(s, "insert delivery");
 			goto out;
@@ -669,7 +692,7 @@ out:
 
 #define DLV_COLS "id, alert_id, kind, member, name, title, shelter, position," \
 	" channel, address, state, attempts, provider_id, error, sent_at," \
-	" read_at, confirmed_at, next_at, response, salt"
+	" read_at, confirmed_at, next_at, response, salt, body"
 
 static void
 delivery_from_row(sqlite3_stmt *st, struct delivery_row *d)
@@ -696,6 +719,7 @@ delivery_from_row(sqlite3_stmt *st, struct delivery_row *d)
 	d->response = col_text(st, 18);
 	if (sqlite3_column_bytes(st, 19) == SALT_BYTES)
 		memcpy(d->salt, sqlite3_column_blob(st, 19), SALT_BYTES);
+	d->body = col_text(st, 20);
 }
 
 static int
@@ -744,11 +768,12 @@ store_deliveries_due(struct store *s, time_t now, size_t max,
 	if (prepare(s, "SELECT d.id, d.alert_id, d.kind, d.member, d.name,"
 	    " d.title, d.shelter, d.position, d.channel, d.address, d.state,"
 	    " d.attempts, d.provider_id, d.error, d.sent_at, d.read_at,"
-	    " d.confirmed_at, d.next_at, d.response, d.salt"
+	    " d.confirmed_at, d.next_at, d.response, d.salt, d.body"
 	    " FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
 	    " WHERE d.state = 'pending' AND d.next_at <= ?1 AND"
 	    " ((d.kind = 'approval' AND a.state = 'pending_approval') OR"
-	    "  (d.kind = 'alert' AND a.state IN ('approved', 'sending')))"
+	    "  (d.kind = 'alert' AND a.state IN ('approved', 'sending')) OR"
+	    "  d.kind = 'notice')"
 	    " ORDER BY d.alert_id, d.kind DESC, d.position, d.id LIMIT ?2",
 	    &st) < 0)
 		return -1;
@@ -823,6 +848,57 @@ store_delivery_failed(struct store *s, int64_t id, const char *error)
 }
 
 int
+store_delivery_by_provider(struct store *s, const char *channel,
+    const char *provider_id, int64_t *id, char **status)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, "SELECT id, provider_status FROM deliveries"
+	    " WHERE provider_id = ?1 AND channel = ?2 ORDER BY id DESC LIMIT 1",
+	    &st) < 0)
+		return -1;
+	bind_text(st, 1, provider_id);
+	bind_text(st, 2, channel);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*status = col_text(st, 1);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 1 : fail(s, "find delivery by provider id");
+}
+
+int
+store_delivery_provider_status(struct store *s, int64_t id, const char *old,
+    const char *status, time_t at)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "UPDATE deliveries SET provider_status = ?3,"
+	    " provider_status_at = ?2 WHERE id = ?1 AND provider_status IS ?4",
+	    &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, at);
+	bind_text(st, 3, status);
+	bind_text(st, 4, old);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
+store_delivery_undelivered(struct store *s, int64_t id, const char *error)
+{
+	return delivery_update(s, "UPDATE deliveries SET state = 'failed',"
+	    " error = ?3 WHERE id = ?1 AND state = 'sent' AND ?2 = ?2",
+	    id, 0, error);
+}
+
+int
 store_deliveries_requeue(struct store *s, int *count)
 {
 	if (exec(s, "UPDATE deliveries SET state = 'pending'"
@@ -864,6 +940,37 @@ store_tokens_revoke_alert(struct store *s, int64_t alert, const char *kind,
 	bind_text(st, 2, kind);
 	sqlite3_bind_int64(st, 3, at);
 	return run(s, st);
+}
+
+const char *
+store_token_state(struct store *s, int64_t delivery, time_t now)
+{
+	sqlite3_stmt *st;
+	const char *state = "none";
+	int rc;
+
+	if (prepare(s, "SELECT used_at, revoked_at, expires_at FROM tokens"
+	    " WHERE delivery_id = ?1 ORDER BY created_at DESC LIMIT 1",
+	    &st) < 0)
+		return NULL;
+	sqlite3_bind_int64(st, 1, delivery);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			state = "revoked";
+		else if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			state = "used";
+		else if (sqlite3_column_int64(st, 2) <= now)
+			state = "expired";
+		else
+			state = "live";
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		fail(s, "read token");
+		return NULL;
+	}
+	return state;
 }
 
 int
@@ -980,4 +1087,110 @@ store_audit_query(struct store *s, time_t since, time_t until,
 		return fail(s, "read audit");
 	}
 	return 0;
+}
+
+void
+token_row_free(struct token_row *t)
+{
+	free(t->kind);
+	free(t->member);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+store_token_lookup(struct store *s, const uint8_t hash[SHA256_BYTES],
+    struct token_row *t)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (prepare(s, "SELECT hash, kind, alert_id, delivery_id, member,"
+	    " created_at, expires_at, used_at, revoked_at FROM tokens"
+	    " WHERE hash = ?1", &st) < 0)
+		return -1;
+	sqlite3_bind_blob(st, 1, hash, SHA256_BYTES, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SHA256_BYTES) {
+		memcpy(t->hash, sqlite3_column_blob(st, 0), SHA256_BYTES);
+		t->kind = col_text(st, 1);
+		t->alert_id = sqlite3_column_int64(st, 2);
+		t->delivery_id = sqlite3_column_int64(st, 3);
+		t->member = col_text(st, 4);
+		t->created_at = sqlite3_column_int64(st, 5);
+		t->expires_at = sqlite3_column_int64(st, 6);
+		t->used_at = sqlite3_column_int64(st, 7);
+		t->revoked_at = sqlite3_column_int64(st, 8);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return t->kind != NULL ? 0 : 1;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return fail(s, "read token");
+}
+
+int
+store_token_use(struct store *s, const uint8_t hash[SHA256_BYTES], time_t at)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "UPDATE tokens SET used_at = ?2 WHERE hash = ?1"
+	    " AND used_at IS NULL", &st) < 0)
+		return -1;
+	sqlite3_bind_blob(st, 1, hash, SHA256_BYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, at);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+}
+
+int
+store_delivery_get(struct store *s, int64_t id, struct delivery_row *d)
+{
+	struct delivery_row *v;
+	sqlite3_stmt *st;
+	size_t n;
+
+	memset(d, 0, sizeof(*d));
+	if (prepare(s, "SELECT " DLV_COLS " FROM deliveries WHERE id = ?1",
+	    &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (collect_deliveries(s, st, &v, &n) < 0)
+		return -1;
+	if (n == 0) {
+		free(v);
+		return 1;
+	}
+	*d = v[0];
+	free(v);
+	return 0;
+}
+
+int
+store_delivery_read(struct store *s, int64_t id, time_t at)
+{
+	return delivery_update(s, "UPDATE deliveries SET read_at = ?2"
+	    " WHERE id = ?1 AND read_at IS NULL AND ?3 IS ?3", id, at, NULL);
+}
+
+int
+store_delivery_confirm(struct store *s, int64_t id, time_t at,
+    const char *response, const char *how)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(s, "UPDATE deliveries SET confirmed_at = ?2,"
+	    " response = ?3, confirmed_how = ?4,"
+	    " read_at = COALESCE(read_at, ?2)"
+	    " WHERE id = ?1 AND confirmed_at IS NULL", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, at);
+	bind_text(st, 3, response);
+	bind_text(st, 4, how);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1 ? 0 : 1;
 }

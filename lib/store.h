@@ -67,6 +67,8 @@ struct alert_row {
 	char *decision_client;	/* peer description */
 	char *reason;		/* reject/cancel reason */
 	int64_t cancels;	/* for a 取消 notice: the alert it cancels */
+	int step;		/* approval chain: the last approver asked */
+	time_t approval_expires_at;	/* no decision by then: expired; 0 none */
 };
 void alert_row_free(struct alert_row *a);
 
@@ -82,7 +84,8 @@ void alert_row_free(struct alert_row *a);
 struct delivery_row {
 	int64_t id;
 	int64_t alert_id;
-	char *kind;		/* "alert" (to a recipient) or "approval" */
+	char *kind;		/* "alert" (to a recipient), "approval", or
+				   "notice" (a text of its own, in body) */
 	char *member;
 	char *name, *title, *shelter;	/* snapshot at creation */
 	int position;		/* send order within the alert */
@@ -95,6 +98,7 @@ struct delivery_row {
 	time_t sent_at, read_at, confirmed_at, next_at;
 	char *response;
 	uint8_t salt[SALT_BYTES];	/* the link token is derived from it */
+	char *body;		/* a notice's text; NULL for the others */
 };
 void delivery_row_free(struct delivery_row *d);
 void delivery_rows_free(struct delivery_row *v, size_t n);
@@ -106,9 +110,11 @@ struct new_delivery {
 	int position;
 	const char *state;	/* NULL: pending; or suspended, failed */
 	const char *error;	/* why, for a row created failed */
+	const char *body;	/* a notice's own text; NULL otherwise */
 };
 
-/* Inserts an alert in state `state`; sets a->id. */
+/* Inserts an alert in state `state` (with step and approval_expires_at);
+ * sets a->id. */
 int store_alert_insert(struct store *s, struct alert_row *a);
 /* 0 and *a filled; 1 when there is no such alert; -1 on error. */
 int store_alert_get(struct store *s, int64_t id, struct alert_row *a);
@@ -120,6 +126,12 @@ int store_alert_get(struct store *s, int64_t id, struct alert_row *a);
 int store_alert_transition(struct store *s, int64_t id,
     const char *const from[], const char *to, time_t at, const char *by,
     const char *how, const char *client, const char *reason);
+/*
+ * Moves a pending alert's approval chain from step `from` to `from + 1`.
+ * Returns 0, 1 when the alert is no longer pending or its step is not
+ * `from` (someone decided, or the step was taken already), -1 on error.
+ */
+int store_alert_step_advance(struct store *s, int64_t id, int from);
 /* Alerts, newest first, optionally only in `state` and created >= since. */
 int store_alert_list(struct store *s, const char *state, time_t since,
     struct alert_row **v, size_t *n);
@@ -138,7 +150,8 @@ int store_deliveries_of(struct store *s, int64_t alert, const char *kind,
     struct delivery_row **v, size_t *n);
 /* Pending deliveries due at `now` (next_at <= now) of alerts that may send:
  * approval requests of pending alerts, alert deliveries of approved or
- * sending alerts. Ordered by alert, position. At most max rows. */
+ * sending alerts, and notices whatever their alert's state. Ordered by
+ * alert, position. At most max rows. */
 int store_deliveries_due(struct store *s, time_t now, size_t max,
     struct delivery_row **v, size_t *n);
 /* The earliest next_at of a pending delivery in the future, or 0. */
@@ -153,6 +166,22 @@ int store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
     const char *error);
 /* sending -> failed (permanent). */
 int store_delivery_failed(struct store *s, int64_t id, const char *error);
+/*
+ * The delivery on `channel` whose provider id is provider_id: 0 with *id
+ * and *status (its provider_status, NULL when none yet; caller frees), 1
+ * when there is none, -1 on error.
+ */
+int store_delivery_by_provider(struct store *s, const char *channel,
+    const char *provider_id, int64_t *id, char **status);
+/* provider_status = status, provider_status_at = at, only while it still
+ * is `old` (NULL: none): 0 set, 1 changed meanwhile. In a transaction;
+ * the caller decides what order statuses may move in. */
+int store_delivery_provider_status(struct store *s, int64_t id,
+    const char *old, const char *status, time_t at);
+/* sent -> failed: the provider accepted the message, then reported it
+ * undeliverable. 0, or 1 when the row is not `sent`. */
+int store_delivery_undelivered(struct store *s, int64_t id,
+    const char *error);
 /* Every sending row back to pending (at start: they were in flight). */
 int store_deliveries_requeue(struct store *s, int *count);
 /* Pending deliveries of an alert -> `to` (cancelled). Returns count in *n. */
@@ -161,6 +190,37 @@ int store_deliveries_stop(struct store *s, int64_t alert, const char *kind,
 /* Revokes every live token of an alert of `kind` (NULL: all kinds). */
 int store_tokens_revoke_alert(struct store *s, int64_t alert,
     const char *kind, time_t at);
+
+/* A link token's row, found by SHA-256 of the token's text. */
+struct token_row {
+	uint8_t hash[SHA256_BYTES];
+	char *kind;		/* "alert", "approval" or "notice" */
+	int64_t alert_id;
+	int64_t delivery_id;
+	char *member;
+	time_t created_at, expires_at;
+	time_t used_at, revoked_at;	/* 0 when not */
+};
+void token_row_free(struct token_row *t);
+/* 0 and *t filled; 1 when no token has this hash; -1 on error. The caller
+ * decides whether the row is live (kind, expiry, used, revoked). */
+int store_token_lookup(struct store *s, const uint8_t hash[SHA256_BYTES],
+    struct token_row *t);
+/* Marks a token used at `at`: 0 marked, 1 already used or no such token.
+ * Must be inside a transaction. */
+int store_token_use(struct store *s, const uint8_t hash[SHA256_BYTES],
+    time_t at);
+/* One delivery by id: 0 and *d filled; 1 when there is none; -1 on error. */
+int store_delivery_get(struct store *s, int64_t id, struct delivery_row *d);
+/* read_at = at, when not read yet: 0 marked, 1 already. In a transaction. */
+int store_delivery_read(struct store *s, int64_t id, time_t at);
+/* confirmed_at = at with response and how (read_at too when not set),
+ * when not confirmed yet: 0 marked, 1 already. In a transaction. */
+int store_delivery_confirm(struct store *s, int64_t id, time_t at,
+    const char *response, const char *how);
+/* The state of a delivery's link at `now`: "live", "used", "revoked",
+ * "expired", or "none" (no token). A static string; NULL on error. */
+const char *store_token_state(struct store *s, int64_t delivery, time_t now);
 
 /* Suspension of a member (lost or stolen device). */
 int store_suspend(struct store *s, const char *member, const char *reason,

@@ -22,7 +22,7 @@ assert_eq 0 "$(jget "$OUT" 'len(d["recipients"])')" "no recipients before approv
 # The approval requests, and nothing else, go out: to the mayor only, one
 # per approval channel (sms, lineworks), each with its own /a/ link.
 wait_until 10 "approval requests in the outbox" \
-    test "$(outbox_count kind=approval alert="$ID")" = 2
+    outbox_count_is 2 kind=approval alert="$ID"
 sleep 0.3	# nothing else may follow
 assert_eq 2 "$(outbox_count)" "outbox lines before approval"
 assert_eq "mayor

@@ -181,7 +181,7 @@ for round in 1 2 3; do
 		    "$(jget "$OUT" 'sorted(set(r["action"] for r in (d if isinstance(d, list) else d["rows"]) if r["action"] in ("draft", "approval_requested")))')" \
 		    "killed draft's audit rows"
 		wait_until 20 "approval requests of alert $id" \
-		    test "$(outbox_count kind=approval alert="$id")" = 2
+		    outbox_count_is 2 kind=approval alert="$id"
 		expect_rc 0 ctl --as mayor reject "$id" --reason 試験
 	fi
 done

@@ -14,6 +14,11 @@ start_site "$CRISIS" "$SHELTERS"
 accounts() {
 	jget "$(ctl --json roster check)" 'd["accounts"]'
 }
+
+# accounts_is N: roster check reports N accounts (polled by wait_until).
+accounts_is() {
+	[ "$(accounts)" = "$1" ]
+}
 assert_eq 94 "$(accounts)" "accounts at start"
 
 # A new staff member for hs01, appended after hs01's last staff line.
@@ -74,7 +79,7 @@ assert_eq 94 "$(accounts)" "accounts after the broken-YAML reload"
 cp "$SITE/shelters.good" "$SHELTERS"
 add_staff hs01-5 99001
 kill -HUP "$DPID"
-wait_until 10 "95 accounts after SIGHUP" test "$(accounts)" = 95
+wait_until 10 "95 accounts after SIGHUP" accounts_is 95
 expect_rc 0 ctl --json roster show hs01-5
 assert_eq hs01 "$(jget "$OUT" 'd["member"]["shelter"]')" "the new member's shelter"
 expect_rc 0 ctl --json roster check

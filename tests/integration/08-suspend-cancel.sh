@@ -71,7 +71,7 @@ assert_eq "$NSTATE" "$(jget "$OUT" 'd["state"]')" "notice state"
 if [ "$NSTATE" = pending_approval ]; then
 	assert_eq 0 "$(outbox_count kind=alert alert="$NOTICE")" "no notice before approval"
 	wait_until 10 "the notice's approval requests" \
-	    test "$(outbox_count kind=approval alert="$NOTICE" member=mayor)" = 2
+	    outbox_count_is 2 kind=approval alert="$NOTICE" member=mayor
 	expect_rc 0 ctl --as mayor approve "$NOTICE"
 fi
 wait_sent "$NOTICE" 3
@@ -90,7 +90,7 @@ assert_eq 3 "$(jget "$OUT" 'len(d["recipients"])')" "notice recipients"
 # Cancel a pending alert: it stops, and nobody was reached, so no notice.
 ID3=$(draft 情報共有 crisis '本日の訓練は延期します。')
 wait_until 10 "approval requests of $ID3" \
-    test "$(outbox_count kind=approval alert="$ID3")" = 2
+    outbox_count_is 2 kind=approval alert="$ID3"
 expect_rc 0 ctl --json list
 NALERTS=$(jget "$OUT" 'len(d["alerts"])')
 LINES=$(outbox_count)

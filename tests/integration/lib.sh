@@ -136,6 +136,20 @@ outbox() {	# VERB [ARGS...]: see outbox.py
 # Waiting, always bounded.
 
 # wait_until SECONDS WHAT CMD...: polls CMD every 0.1 s.
+# Predicates for wait_until, which runs its command again each turn: a
+# "$(...)" written in the call itself would be evaluated only once.
+# outbox_count_is N FILTER...: exactly N outbox lines match.
+outbox_count_is() {
+	local n=$1
+	shift
+	[ "$(outbox_count "$@")" = "$n" ]
+}
+
+# outbox_has_link FILTER...: a matching outbox line carries a link.
+outbox_has_link() {
+	[ -n "$(outbox field link "$@")" ]
+}
+
 wait_until() {
 	local secs=$1 what=$2 i=0
 	shift 2
@@ -168,6 +182,10 @@ wait_sent() {
 # ---------------------------------------------------------------------------
 # The site.
 
+HTTP_PORT=""	# the daemon's HTTP port, set by write_config
+BASE_URL=""	# its public_url, http(s)://127.0.0.1:$HTTP_PORT
+
+# free_port: a TCP port on 127.0.0.1 that nobody listens on now.
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -211,21 +229,31 @@ site_init() {
 # write_config [ROSTER...]: the sample site (etc/crisiscast.yaml) with its
 # state and socket in $SITE and absolute paths to the repo's rules and
 # templates. Rosters default to the repo's etc/rosters.
+# The HTTP server listens on 127.0.0.1:$HTTP_PORT (a free port), and
+# $BASE_URL is its public_url; with TLS_CERT and TLS_KEY set (PEM paths)
+# it serves HTTPS there instead.
 write_config() {
-	local port rosters="" r
+	local rosters="" r scheme=http tls=""
 	site_init
 	[ $# -gt 0 ] || set -- "$REPO/etc/rosters/crisis.yaml" \
 	    "$REPO/etc/rosters/shelters.yaml"
 	for r in "$@"; do
 		rosters="${rosters:+$rosters, }\"$r\""
 	done
-	port=$(free_port)
+	HTTP_PORT=$(free_port)
+	if [ -n "${TLS_CERT:-}" ]; then
+		scheme=https
+		tls="
+    tls_cert: \"$TLS_CERT\"
+    tls_key: \"$TLS_KEY\""
+	fi
+	BASE_URL=$scheme://127.0.0.1:$HTTP_PORT
 	cat >"$CFG" <<EOF
 # Written by tests/integration/lib.sh for $TESTNAME.
 organization: 〇〇町
-public_url: http://127.0.0.1:$port
+public_url: $BASE_URL
 listen:
-  - address: 127.0.0.1:$port
+  - address: 127.0.0.1:$HTTP_PORT$tls
 control_socket: "$SITE/control.sock"
 state_dir: "$STATE"
 rosters: [$rosters]

@@ -317,6 +317,125 @@ test_token_wellformed(void **state)
 	assert_false(token_wellformed(s, TOKEN_CHARS));
 }
 
+/*
+ * HMAC-SHA1: RFC 2202 case 2 and the Wikipedia "quick brown fox" vector.
+ * Twilio: the vector published with Twilio's algorithm (token "12345"),
+ * checked with Python's hmac. JWT: a throwaway 1024-bit key made with
+ * `openssl genpkey`; the expected token was signed with Python's
+ * cryptography package (RS256 is deterministic).
+ */
+static void
+test_hmac_sha1(void **state)
+{
+	uint8_t out[SHA1_BYTES];
+	char b64[64];
+
+	(void)state;
+	crypto_hmac_sha1("Jefe", 4, "what do ya want for nothing?", 28, out);
+	expect_hex(out, sizeof(out), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+	crypto_hmac_sha1("key", 3,
+	    "The quick brown fox jumps over the lazy dog", 43, out);
+	b64_encode(out, sizeof(out), b64);
+	assert_string_equal(b64, "3nybhbi3iqa8ino29wqQcBydtNk=");
+}
+
+static void
+test_b64(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(b64_encode((const uint8_t *)"", 0, out), 0);
+	assert_string_equal(out, "");
+	b64_encode((const uint8_t *)"f", 1, out);
+	assert_string_equal(out, "Zg==");
+	b64_encode((const uint8_t *)"fo", 2, out);
+	assert_string_equal(out, "Zm8=");
+	b64_encode((const uint8_t *)"foo", 3, out);
+	assert_string_equal(out, "Zm9v");
+	b64_encode((const uint8_t *)"\xfb\xff", 2, out);
+	assert_string_equal(out, "+/8=");
+}
+
+static void
+test_twilio_signature(void **state)
+{
+	/* Deliberately not in order: the function sorts. */
+	const struct crypto_param p[] = {
+		{ "To", "+18005551212" }, { "CallSid", "CA1234567890ABCDE" },
+		{ "From", "+12349013030" }, { "Digits", "1234" },
+		{ "Caller", "+12349013030" },
+	};
+	char sig[TWILIO_SIG_CHARS + 1];
+
+	(void)state;
+	twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2",
+	    p, nitems(p), sig);
+	assert_string_equal(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+	/* The order of the input does not matter; p was not changed. */
+	assert_string_equal(p[0].name, "To");
+	twilio_signature("12346", "https://mycompany.com/myapp.php?foo=1&bar=2",
+	    p, nitems(p), sig);
+	assert_string_not_equal(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+}
+
+static const char test_rsa_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBAM2+P2O6Qt27qQF8\n"
+    "tB4d9LhA+7oYEAGXOQZl+bmLvOrEeCTgXoHl9RmG9pyfgdQ9EWMN+wJIY3ces8Dj\n"
+    "+sJ1Ac7Kw2jibG25/YizuKuN10Wv6O9uwg0+02qcznTitiPh+N7onuqA0T5Oy6V2\n"
+    "ArVw/Yhj8Au/hBmVhop2WVSSQlOPAgMBAAECgYEAodblRi1eK81SRDkz9fzaY5W6\n"
+    "bcg/zwCFeuL8bVfeY03otBlKPiQFiO8BTnKqTak75A87Q7BtjWY5P6IVvqELqZQc\n"
+    "8QvA7BkCDzFvAq8MJVT+xd4XWhnfujjj92laZBj9q4TQNe2iERGL1O7OlOJOMry4\n"
+    "MQxCf/tJL74dqdWkWgECQQD+X9czjNnSTE54NjwGrWaDn6Bt7x3OlwG21RpJ/R7K\n"
+    "BVQB5jVHs8iv4AHfwgidbSBXjE7Io9tbRCwSWwUvVZD3AkEAzw7Ygz5TvI7c22Ef\n"
+    "xBxDcB6WhvSpl6z5syH0CPtgXn9b2jBkMORCWuxmwIEsWGU87iSVX9EWCPPQSoBq\n"
+    "drfEKQJAKMsZ6ex2qiEOnHymF7QLMqSQx9CHCTByV+3I74CmRWOhW0Sd2sfcMUhN\n"
+    "RKMLWqO7gg7AO7D7ZqGCJ9ds93BTdQJAWCqYIvptKYMjo/5tSlJGnP1JV1nixQUQ\n"
+    "pig1A4YWeOZ+NCAa6X6oipLTBfF68oDZOwY03MHpQhKfhLm9m6OQUQJBALHr74AU\n"
+    "4tyczX2lT3GAVM+fsQSOvrSAJvOhKnmMUb9ceQjeJ+s+Gszh5Fvz6F2tzr8Lmveh\n"
+    "+aa56xpcqa3ddt4=\n"
+    "-----END PRIVATE KEY-----\n";
+
+static void
+test_jwt_rs256(void **state)
+{
+	static const char ec_pem[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg+fWxe7RAcXPdLDSN\n"
+	    "3x7in1upo559yJVuXgoG34hEIqmhRANCAAQiF1Nikhu8h0WyHVtDcGBQY9aWKVXG\n"
+	    "OSfLEKbLx1HlEPl/qoKEkjHPUfp5CY9NAORsyifXlBsRn3bM9uRQd25V\n"
+	    "-----END PRIVATE KEY-----\n";
+	const char *claims = "{\"iss\":\"client-1\",\"sub\":\"sa@example\","
+	    "\"iat\":1700000000,\"exp\":1700003600}";
+	char err[128] = "";
+	char *jwt;
+
+	(void)state;
+	jwt = jwt_sign_rs256(test_rsa_pem, strlen(test_rsa_pem), claims, err,
+	    sizeof(err));
+	assert_non_null(jwt);
+	assert_string_equal(jwt,
+	    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9."
+	    "eyJpc3MiOiJjbGllbnQtMSIsInN1YiI6InNhQGV4YW1wbGUiLCJpYXQiOjE3MDAw"
+	    "MDAwMDAsImV4cCI6MTcwMDAwMzYwMH0."
+	    "eAdnsu3kpM2YBL7drkgAXpA66Mz3LSlvO92nw8bft5pQEc44eSYZvFFJduobf2-R"
+	    "FPdjNf0rPOnOPGYLhteapC3ZzGJ_Me9jvxf4R1Scchzn3OapCZ1dRMH63qVMJkES"
+	    "JLlk4269Dn7vDt3cSX74Nm1KHJrk2mXV4tpz7n7S6Zs");
+	free(jwt);
+	/* Not RSA, not a key, empty: NULL and a reason, never a crash. */
+	assert_null(jwt_sign_rs256(ec_pem, strlen(ec_pem), claims, err,
+	    sizeof(err)));
+	assert_string_equal(err, "the private key is not an RSA key");
+	err[0] = '\0';
+	assert_null(jwt_sign_rs256("garbage", 7, claims, err, sizeof(err)));
+	assert_true(err[0] != '\0');
+	err[0] = '\0';
+	assert_null(jwt_sign_rs256(test_rsa_pem, 100, claims, err,
+	    sizeof(err)));
+	assert_true(err[0] != '\0');
+}
+
 int
 main(void)
 {
@@ -328,6 +447,10 @@ main(void)
 		cmocka_unit_test(test_b64url),
 		cmocka_unit_test(test_token_derive),
 		cmocka_unit_test(test_token_wellformed),
+		cmocka_unit_test(test_hmac_sha1),
+		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_twilio_signature),
+		cmocka_unit_test(test_jwt_rs256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

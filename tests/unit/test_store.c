@@ -135,17 +135,17 @@ new_alert(struct store *s, const char *state, const char *tag)
 
 static const struct new_delivery people[] = {
 	{ "hs01-1", "石田 一", "主事", "hs01", "sms", "+819000001001", 0,
-	    NULL, NULL },
+	    NULL, NULL, NULL },
 	{ "hs01-2", "石田 二", "主事", "hs01", "sms", "+819000001002", 1,
-	    NULL, NULL },
+	    NULL, NULL, NULL },
 	{ "hs03-1", "石田 三", "主事", "hs03", "email", "a@town.example", 2,
-	    NULL, NULL },
+	    NULL, NULL, NULL },
 };
 static const struct new_delivery approvers[] = {
 	{ "mayor", "安平 一郎", "町長", NULL, "lineworks",
-	    "mayor@town.example", 0, NULL, NULL },
+	    "mayor@town.example", 0, NULL, NULL, NULL },
 	{ "deputy_mayor", "北川 誠司", "副町長", NULL, "lineworks",
-	    "deputy_mayor@town.example", 1, NULL, NULL },
+	    "deputy_mayor@town.example", 1, NULL, NULL, NULL },
 };
 
 static void
@@ -736,6 +736,76 @@ test_tokens_revoke(void **state)
 	    " revoked_at = 1795197620"), 3);
 }
 
+/* The approval chain's columns: step, deadline, notices, link states. */
+static void
+test_approval_chain(void **state)
+{
+	struct fx *f = *state;
+	static const char *const pending[] = { ALERT_PENDING, NULL };
+	struct alert_row a = {
+		.tag = (char *)"x", .body = (char *)"【x】本文",
+		.audience = (char *)"crisis", .sender = (char *)"soumu_bucho",
+		.state = (char *)ALERT_PENDING, .created_at = T0,
+		.approval_expires_at = T0 + 1800,
+	}, got;
+	struct new_delivery notice = { "soumu_bucho", "佐伯 浩之", "総務部長",
+	    NULL, "lineworks", "soumu_bucho@town.example", 0, NULL, NULL,
+	    "【期限切れ】連絡 1" };
+	struct delivery_row *v;
+	size_t n;
+	char want[256];
+	int64_t d;
+
+	assert_int_equal(store_alert_insert(f->s, &a), 0);
+	assert_int_equal(store_alert_get(f->s, a.id, &got), 0);
+	assert_int_equal(got.step, 0);
+	assert_int_equal(got.approval_expires_at, T0 + 1800);
+	alert_row_free(&got);
+
+	/* The step moves once from the expected value, never twice. */
+	assert_int_equal(store_alert_step_advance(f->s, a.id, 0), 0);
+	assert_int_equal(store_alert_step_advance(f->s, a.id, 0), 1);
+	assert_int_equal(store_alert_step_advance(f->s, a.id, 2), 1);
+	assert_int_equal(store_alert_get(f->s, a.id, &got), 0);
+	assert_int_equal(got.step, 1);
+	alert_row_free(&got);
+	assert_int_equal(store_alert_step_advance(f->s, 99999, 0), 1);
+
+	/* Link states: live, expired by time, used, revoked; none. */
+	create(f->s, a.id, "approval", approvers, nitems(approvers));
+	d = delivery_id(f->s, a.id, "approval", "mayor");
+	assert_string_equal(store_token_state(f->s, d, T0), "live");
+	assert_string_equal(store_token_state(f->s, d, T0 + 1800), "expired");
+	assert_int_equal(sqlite3_exec(store_db(f->s), "UPDATE tokens SET"
+	    " used_at = 1 WHERE member = 'deputy_mayor'", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_string_equal(store_token_state(f->s,
+	    delivery_id(f->s, a.id, "approval", "deputy_mayor"), T0), "used");
+	assert_int_equal(store_tokens_revoke_alert(f->s, a.id, "approval", T0),
+	    0);
+	assert_string_equal(store_token_state(f->s, d, T0), "revoked");
+	assert_string_equal(store_token_state(f->s, 99999, T0), "none");
+
+	/* Once decided, no step is taken; a notice is due whatever the
+	 * alert's state, and carries its own text. */
+	assert_int_equal(store_alert_transition(f->s, a.id, pending,
+	    ALERT_EXPIRED, T0, NULL, NULL, NULL, NULL), 0);
+	assert_int_equal(store_alert_step_advance(f->s, a.id, 1), 1);
+	create(f->s, a.id, "notice", &notice, 1);
+	snprintf(want, sizeof(want), "%lld/notice/soumu_bucho",
+	    (long long)a.id);
+	expect_due(f->s, T0, 100, want);
+	assert_int_equal(store_deliveries_of(f->s, a.id, "notice", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].body, "【期限切れ】連絡 1");
+	delivery_rows_free(v, n);
+	assert_int_equal(store_deliveries_of(f->s, a.id, "approval", &v, &n),
+	    0);
+	assert_int_equal(n, 2);
+	assert_null(v[0].body);
+	delivery_rows_free(v, n);
+}
+
 static void
 test_suspend(void **state)
 {
@@ -872,6 +942,60 @@ test_audit(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* Provider status (Twilio callbacks): found by sid on its channel, set
+ * only while it still holds the value read (compare-and-set), and a sent
+ * row can be failed by the provider's report; nothing else can. */
+static void
+test_provider_status(void **state)
+{
+	struct fx *f = *state;
+	int64_t alert = new_alert(f->s, ALERT_APPROVED, "避難所開設要請"), id;
+	int64_t d1 = 0;
+	struct delivery_row *v;
+	size_t n;
+	char *st = (char *)"x";
+
+	create(f->s, alert, "alert", people, 2);
+	assert_int_equal(store_deliveries_of(f->s, alert, "alert", &v, &n), 0);
+	d1 = v[0].id;
+	delivery_rows_free(v, n);
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_delivery_claim(f->s, d1), 0);
+	/* Not sent yet: the provider cannot fail it. */
+	assert_int_equal(store_delivery_undelivered(f->s, d1, "x"), 1);
+	assert_int_equal(store_delivery_sent(f->s, d1, T0, "SM1"), 0);
+	assert_int_equal(store_delivery_by_provider(f->s, "sms", "SM1", &id,
+	    &st), 0);
+	assert_int_equal(id, d1);
+	assert_null(st);
+	assert_int_equal(store_delivery_by_provider(f->s, "email", "SM1", &id,
+	    &st), 1);
+	assert_int_equal(store_delivery_by_provider(f->s, "sms", "SM2", &id,
+	    &st), 1);
+	assert_int_equal(store_delivery_provider_status(f->s, d1, NULL,
+	    "delivered", T0 + 5), 0);
+	/* A second writer that read the old value loses. */
+	assert_int_equal(store_delivery_provider_status(f->s, d1, NULL, "sent",
+	    T0 + 6), 1);
+	assert_int_equal(store_delivery_provider_status(f->s, d1, "queued",
+	    "sent", T0 + 6), 1);
+	assert_int_equal(store_delivery_by_provider(f->s, "sms", "SM1", &id,
+	    &st), 0);
+	assert_string_equal(st, "delivered");
+	free(st);
+	assert_int_equal(query_int(f->s, "SELECT provider_status_at FROM"
+	    " deliveries WHERE provider_id = 'SM1'"), T0 + 5);
+	assert_int_equal(store_delivery_undelivered(f->s, d1, "Twilio failed"),
+	    0);
+	assert_int_equal(store_delivery_undelivered(f->s, d1, "again"), 1);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_deliveries_of(f->s, alert, "alert", &v, &n), 0);
+	assert_string_equal(v[0].state, DLV_FAILED);
+	assert_string_equal(v[0].error, "Twilio failed");
+	assert_string_equal(v[1].state, DLV_PENDING);
+	delivery_rows_free(v, n);
+}
+
 int
 main(void)
 {
@@ -893,8 +1017,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_revoke, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_approval_chain, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_suspend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_provider_status, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
