@@ -22,7 +22,7 @@ DEB_PKGS  := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
              libsqlite3-dev libcjson-dev libyaml-dev libssl-dev \
              libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3 \
              openssl curl python3-cryptography python3-aiosmtpd apprise \
-             chromium fonts-ipafont-gothic nodejs
+             chromium fonts-ipafont-gothic nodejs libxml2-utils prometheus
 
 BUILD     ?= build
 OPT       ?= -O2
