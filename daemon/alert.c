@@ -98,9 +98,13 @@ acknowledge(int64_t delivery_id, const char *response, const char *how,
 	    response ? "confirmed" : "read", d.alert_id, d.member, d.channel,
 	    detail) < 0) || store_commit(cd->store) < 0)
 		goto dberr;
-	if (rc == 0)
+	if (rc == 0) {
 		log_info("alert %lld: %s %s via %s", (long long)d.alert_id,
 		    d.member, response ? "confirmed" : "read", how);
+		board_notify(d.alert_id);
+	}
+	if (rc == 0 && response != NULL)
+		followup_confirmed(d.alert_id);
 	goto out;
 dberr:
 	log_warnx("acknowledge delivery %lld: %s", (long long)delivery_id,
@@ -343,6 +347,8 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 	}
 	if (out.tag->approval)
 		approval_alert_drafted(a.id);
+	else
+		followup_alert_approved(a.id);
 	free(warnings);
 	draft_out_free(&out);
 	fanout_kick();
@@ -420,6 +426,7 @@ alert_approve(const struct actor *who, int64_t id, cJSON *result,
 	cJSON_AddNumberToObject(result, "deliveries", (double)count);
 	alert_row_free(&a);
 	approval_alert_decided(id);
+	followup_alert_approved(id);
 	fanout_kick();
 	return 0;
 dberr:
@@ -520,8 +527,16 @@ alert_cancel(const struct actor *who, int64_t id, const char *reason,
 		size_t n;
 		if (store_deliveries_of(cd->store, id, "alert", &rows, &n) < 0)
 			goto dberr;
-		for (size_t i = 0; i < n; i++)
-			reached += strcmp(rows[i].state, DLV_SENT) == 0;
+		/* per person: a re-notified member has several rows */
+		for (size_t i = 0; i < n; i++) {
+			bool again = false;
+			for (size_t j = 0; j < i && !again; j++)
+				again = strcmp(rows[j].member,
+				    rows[i].member) == 0 &&
+				    strcmp(rows[j].state, DLV_SENT) == 0;
+			reached += !again &&
+			    strcmp(rows[i].state, DLV_SENT) == 0;
+		}
 		delivery_rows_free(rows, n);
 	}
 	if (reached > 0 && ct != NULL) {
@@ -554,6 +569,8 @@ alert_cancel(const struct actor *who, int64_t id, const char *reason,
 	approval_alert_decided(id);
 	if (notice.id > 0 && ct->approval)
 		approval_alert_drafted(notice.id);
+	else if (notice.id > 0)
+		followup_alert_approved(notice.id);
 	log_info("alert %lld cancelled by %s; %zu reached, notice %lld",
 	    (long long)id, who->id, reached, (long long)notice.id);
 	cJSON_AddNumberToObject(result, "id", (double)id);
@@ -720,6 +737,7 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 		cJSON_AddStringToObject(o, "channel", d->channel);
 		cJSON_AddStringToObject(o, "state", d->state);
 		cJSON_AddNumberToObject(o, "attempts", d->attempts);
+		cJSON_AddNumberToObject(o, "round", d->round);
 		add_time(o, "sent_at", d->sent_at);
 		if (!approval) {
 			add_time(o, "read_at", d->read_at);
@@ -747,12 +765,19 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 		cJSON_AddItemToArray(approval ? approvals : recips, o);
 		if (approval)
 			continue;
-		/* A member rerouted to another channel has two rows; the
-		 * counts are per row, the confirmations per person. */
-		nrec++;
+		/* A member rerouted or re-notified has several rows; the
+		 * state counts are per row, the rest per person (every row
+		 * of a person carries their read and confirmation). */
 		for (size_t k = 0; k < nitems(c); k++)
 			if (strcmp(c[k].state, d->state) == 0)
 				c[k].n++;
+		bool again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = strcmp(rows[j].kind, "alert") == 0 &&
+			    strcmp(rows[j].member, d->member) == 0;
+		if (again)
+			continue;
+		nrec++;
 		nread += d->read_at > 0;
 		if (d->confirmed_at > 0)
 			conf[nconf++] = d->confirmed_at;
@@ -774,6 +799,7 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 		    conf[need - 1] : 0);
 	}
 	free(conf);
+	followup_describe(&a, rows, n, result);
 
 	if (rendered) {
 		/* The texts as a recipient will see them, with the link. */

@@ -306,12 +306,14 @@ void
 approval_alert_drafted(int64_t alert)
 {
 	run_alert(alert);
+	board_notify(alert);
 }
 
 void
 approval_alert_decided(int64_t alert)
 {
 	disarm(alert);
+	board_notify(alert);
 }
 
 void

@@ -209,6 +209,17 @@ cmd_status(struct request *r)
 }
 
 static int
+cmd_cap(struct request *r)
+{
+	int64_t id;
+
+	if (arg_id(r, &id) < 0)
+		return PROTO_USAGE;
+	return alert_cap(id, r->result, &r->errors) == 0 ? PROTO_OK :
+	    PROTO_REFUSED;
+}
+
+static int
 cmd_list(struct request *r)
 {
 	static const char *const states[] = { ALERT_PENDING, ALERT_APPROVED,
@@ -287,6 +298,16 @@ cmd_cancel(struct request *r)
 		return PROTO_USAGE;
 	return to_code(alert_cancel(&r->who, id, arg_str(r, "reason"),
 	    r->result, &r->errors));
+}
+
+static int
+cmd_renotify(struct request *r)
+{
+	int64_t id;
+
+	if (arg_id(r, &id) < 0)
+		return PROTO_USAGE;
+	return to_code(followup_renotify(&r->who, id, r->result, &r->errors));
 }
 
 static int
@@ -510,9 +531,11 @@ static const struct command commands[] = {
 	{ "show",	ACC_READ,	cmd_show },
 	{ "list",	ACC_READ,	cmd_list },
 	{ "status",	ACC_READ,	cmd_status },
+	{ "cap",	ACC_READ,	cmd_cap },
 	{ "approve",	ACC_ACT,	cmd_approve },
 	{ "reject",	ACC_ACT,	cmd_reject },
 	{ "cancel",	ACC_ACT,	cmd_cancel },
+	{ "renotify",	ACC_ACT,	cmd_renotify },
 	{ "suspend",	ACC_ACT,	cmd_suspend },
 	{ "resume",	ACC_ACT,	cmd_resume },
 	{ "roster",	ACC_READ,	cmd_roster },

@@ -371,7 +371,8 @@ parse_id(const char *s)
 }
 
 enum { O_TAG = 256, O_TO, O_BODY, O_BODY_FILE, O_DRILL, O_REASON, O_STATE,
-    O_SINCE, O_UNTIL, O_MEMBER, O_ALERT, O_FORMAT, O_AT, O_WATCH, O_BOM };
+    O_SINCE, O_UNTIL, O_MEMBER, O_ALERT, O_FORMAT, O_AT, O_WATCH, O_BOM,
+    O_UNCONFIRMED };
 
 static const struct option long_opts[] = {
 	{ "tag", required_argument, NULL, O_TAG },
@@ -389,6 +390,7 @@ static const struct option long_opts[] = {
 	{ "at", required_argument, NULL, O_AT },
 	{ "watch", no_argument, NULL, O_WATCH },
 	{ "bom", no_argument, NULL, O_BOM },
+	{ "unconfirmed", no_argument, NULL, O_UNCONFIRMED },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -426,6 +428,9 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 			break;
 		case O_WATCH:
 			o->watch = true;
+			break;
+		case O_UNCONFIRMED:
+			cJSON_AddBoolToObject(o->args, "unconfirmed", true);
 			break;
 		case O_BOM:
 			o->bom = true;
@@ -524,6 +529,26 @@ print_counts(const cJSON *r)
 	    *short_time(m, "100", t, sizeof(t)) ? t : "-");
 }
 
+/* Re-notify rounds and, for a shelter tag, each shelter's readiness. */
+static void
+print_followup(const cJSON *r)
+{
+	const cJSON *sh;
+	bool readiness = cJSON_IsTrue(cJSON_GetObjectItem(r, "readiness"));
+
+	printf("再通知: %.0f / %.0f 回  未確認: %d 名\n", num(r, "round"),
+	    num(r, "renotify_max"),
+	    cJSON_GetArraySize(cJSON_GetObjectItem(r, "unconfirmed")));
+	if (!readiness)
+		return;
+	cJSON_ArrayForEach(sh, cJSON_GetObjectItem(r, "shelters"))
+		printf("避難所 %s %s: %s（参集可 %.0f / %.0f 名、必要 %.0f 名）\n",
+		    str(sh, "id"), str(sh, "name"),
+		    cJSON_IsTrue(cJSON_GetObjectItem(sh, "ready")) ?
+		    "開設可能" : "未充足", num(sh, "ready_count"),
+		    num(sh, "staff"), num(sh, "min_ready"));
+}
+
 static void
 print_recipients(const cJSON *r)
 {
@@ -588,21 +613,32 @@ v_status(int argc, char **argv)
 	int64_t id;
 	int rc;
 
-	parse_opts(argc, argv, " watch ", &o);
+	parse_opts(argc, argv, " watch unconfirmed ", &o);
 	if (optind + 1 != argc)
-		die_usage("使い方: status ID [--watch]");
+		die_usage("使い方: status ID [--watch] [--unconfirmed]");
 	id = parse_id(argv[optind]);
+	bool unconfirmed = cJSON_IsTrue(cJSON_GetObjectItem(o.args,
+	    "unconfirmed"));
 	cJSON_Delete(o.args);
 	for (;;) {
 		cJSON *args = cJSON_CreateObject();
 		cJSON_AddNumberToObject(args, "id", (double)id);
+		if (unconfirmed)
+			cJSON_AddBoolToObject(args, "unconfirmed", true);
 		reply = call("status", args);
-		if ((rc = finish(reply)) < 0) {
+		if ((rc = finish(reply)) < 0 && unconfirmed) {
+			/* The call list, as the notice says it, for printing. */
+			if (o.watch)
+				fputs("\033[H\033[2J", stdout);
+			fputs(str(result_of(reply), "call_list"), stdout);
+			rc = 0;
+		} else if (rc < 0) {
 			const cJSON *r = result_of(reply);
 			if (o.watch)
 				fputs("\033[H\033[2J", stdout);
 			print_alert_header(r);
 			print_counts(r);
+			print_followup(r);
 			putchar('\n');
 			print_recipients(r);
 			rc = 0;
@@ -672,6 +708,10 @@ decide(int argc, char **argv, const char *cmd, bool need_reason)
 			    num(r, "id"), num(r, "deliveries"));
 		else if (strcmp(cmd, "reject") == 0)
 			printf("連絡 %.0f を却下しました。\n", num(r, "id"));
+		else if (strcmp(cmd, "renotify") == 0)
+			printf("連絡 %.0f の再通知（%.0f 回目）を未確認の %.0f 名に"
+			    "送ります。\n", num(r, "id"), num(r, "round"),
+			    num(r, "count"));
 		else {
 			printf("連絡 %.0f を取り消しました（未送信 %.0f 件を停止）。"
 			    "\n", num(r, "id"), num(r, "stopped"));
@@ -703,6 +743,12 @@ static int
 v_cancel(int argc, char **argv)
 {
 	return decide(argc, argv, "cancel", true);
+}
+
+static int
+v_renotify(int argc, char **argv)
+{
+	return decide(argc, argv, "renotify", false);
 }
 
 static int
@@ -945,6 +991,26 @@ v_audit(int argc, char **argv)
 	return rc;
 }
 
+/* cap ID: the CAP 1.2 document on stdout as it is (--json: the object). */
+static int
+v_cap(int argc, char **argv)
+{
+	cJSON *args, *reply;
+	int rc;
+
+	if (argc != 2)
+		die_usage("使い方: cap ID");
+	args = cJSON_CreateObject();
+	cJSON_AddNumberToObject(args, "id", (double)parse_id(argv[1]));
+	reply = call("cap", args);
+	if ((rc = finish(reply)) < 0) {
+		fputs(str(result_of(reply), "xml"), stdout);
+		rc = 0;
+	}
+	cJSON_Delete(reply);
+	return rc;
+}
+
 static int
 v_reload(int argc, char **argv)
 {
@@ -1008,10 +1074,12 @@ static const struct verb verbs[] = {
 	    "[--body TEXT | --body-file F] [--drill]" },
 	{ "show", v_show, "show ID" },
 	{ "list", v_list, "list [--state S] [--since T]" },
-	{ "status", v_status, "status ID [--watch]" },
+	{ "status", v_status, "status ID [--watch] [--unconfirmed]" },
+	{ "cap", v_cap, "cap ID" },
 	{ "approve", v_approve, "approve ID" },
 	{ "reject", v_reject, "reject ID --reason R" },
 	{ "cancel", v_cancel, "cancel ID --reason R" },
+	{ "renotify", v_renotify, "renotify ID" },
 	{ "suspend", v_suspend, "suspend MEMBER --reason R" },
 	{ "resume", v_suspend, "resume MEMBER" },
 	{ "roster", v_roster, "roster [check | list | show MEMBER]" },

@@ -68,6 +68,13 @@ int	member_resume(const struct actor *who, const char *member,
  * recipients and counts (status). 0, or -1 when there is no such alert. */
 int	alert_describe(int64_t id, bool rendered, cJSON *result,
 	    struct buf *errors);
+
+/* alert_cap.c */
+/* The alert as CAP 1.2 XML: result gets id, identifier and xml. 0, or -1
+ * with a Japanese reason in errors (no such alert, database trouble). */
+int	alert_cap(int64_t id, cJSON *result, struct buf *errors);
+
+/* alert.c, continued */
 /*
  * A recipient opened their page (read) or confirmed (page button, LINE WORKS
  * postback, ntfy action). First time only; state only moves forward; each
@@ -99,6 +106,24 @@ void	httpd_stop(void);
 void	httpd_route(const char *path, httpd_handler fn, void *arg);
 
 /*
+ * board.c: the status board, GET /board and its event stream
+ * /board/events (SPEC §6). board_init (after httpd_start) reads the board
+ * token and adds the routes; -1 with err when the token file is unusable.
+ * board_notify: something an open board shows changed (a delivery sent,
+ * read or confirmed, an alert's state; alert 0: anything); cheap, never
+ * blocks, coalesced to a few events a second, nothing when no board is
+ * open. board_access: the rule of /board and /metrics; 0 when the request
+ * may proceed, -1 after it was answered 403.
+ */
+int	board_init(const struct config *c, char *err, size_t errsz);
+void	board_notify(int64_t alert);
+int	board_access(struct evhttp_request *req);
+void	board_shutdown(void);
+
+/* metrics.c: GET /metrics, Prometheus text format, behind board_access */
+void	metrics_init(void);
+
+/*
  * approval.c: the approval chain's timers (step_timeout, link_ttl).
  * approval_init (after fanout_init) arms a timer for every pending alert in
  * the database, acting at once on what fell due while the daemon was down.
@@ -112,6 +137,32 @@ int	approval_init(void);
 void	approval_alert_drafted(int64_t alert);
 void	approval_alert_decided(int64_t alert);
 void	approval_shutdown(void);
+
+/*
+ * followup.c: re-notify rounds at each ack deadline, the call list after
+ * the last, and completion (SPEC §5 step 5). followup_init (after
+ * fanout_init) arms a timer for every approved or sending alert, acting
+ * at once on what fell due while the daemon was down.
+ * followup_alert_approved: after the commit that approved an alert;
+ * followup_confirmed: after the commit of a confirmation (completes the
+ * alert when nobody is left to confirm). Each action is one transaction
+ * re-checking the alert's state and highest round, so a late or doubled
+ * call never makes a round twice.
+ */
+int	followup_init(void);
+void	followup_alert_approved(int64_t alert);
+void	followup_confirmed(int64_t alert);
+/* crisisctl renotify: a round now (sender, approver or admin), up to
+ * delivery.renotify_max. 0 (result: id, round, count), 1 refused, -1. */
+int	followup_renotify(const struct actor *who, int64_t id, cJSON *result,
+	    struct buf *errors);
+/* For alert_describe: round, renotify_max, unconfirmed (a list),
+ * call_list (its text, as the notice says it), readiness and shelters
+ * ({id, name, ready, ready_count, min_ready, confirmed, staff}). rows:
+ * all of the alert's deliveries, read only. */
+void	followup_describe(const struct alert_row *a,
+	    const struct delivery_row *rows, size_t n, cJSON *result);
+void	followup_shutdown(void);
 
 /* fanout.c: sends what is due, through the transports */
 int	fanout_init(void);

@@ -241,6 +241,7 @@ record_outcome(struct job *j, const struct send_report *r)
 				nd.title = rows[i].title;
 				nd.shelter = rows[i].shelter;
 				nd.position = rows[i].position;
+				nd.round = rows[i].round;
 				rc = store_deliveries_create(st, cd->token_key,
 				    j->alert_id, "alert", &nd, 1, now,
 				    now + 7 * 86400);
@@ -328,6 +329,7 @@ flush(evutil_socket_t fd, short what, void *arg)
 	}
 	for (j = list; j != NULL; j = nj) {
 		nj = j->next;
+		board_notify(j->alert_id);
 		job_free(j);
 	}
 	fanout_kick();
@@ -346,6 +348,7 @@ send_done_cb(void *arg, const struct send_report *r)
 	ti->inflight--;
 	if (r->pause_secs > 0) {
 		double until = mono_now() + (double)r->pause_secs;
+		ti->pauses++;
 		if (until > ti->paused_until) {
 			ti->paused_until = until;
 			log_info("channel %s: provider asks for a pause of %lds",
@@ -615,6 +618,7 @@ fanout_reroute(const struct delivery_row *d, time_t now, const char **next)
 		.member = d->member, .name = d->name, .title = d->title,
 		.shelter = d->shelter, .position = d->position,
 		.channel = c->channel, .address = c->address,
+		.round = d->round,
 	};
 	if (store_deliveries_create(cd->store, cd->token_key, d->alert_id,
 	    "alert", &nd, 1, now, now + 7 * 86400) < 0 ||

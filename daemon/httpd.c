@@ -735,6 +735,8 @@ approval_route(struct evhttp_request *req, const char *tok)
 			char *client = client_of(req);
 			log_info("alert %lld: approval page opened by %s from %s",
 			    (long long)a.id, t.member, client);
+			audit_now(t.member, "approval_opened", a.id, t.member,
+			    NULL, client);
 			free(client);
 		}
 		approval_page(req, tok, &a);

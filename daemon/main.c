@@ -283,10 +283,15 @@ main(int argc, char *argv[])
 		fatalx("transport: %s", err);
 	if (httpd_start(&cd->site.cfg) < 0)
 		fatalx("http: cannot start on the listen addresses");
+	if (board_init(&cd->site.cfg, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	metrics_init();
 	if (fanout_init() < 0)
 		fatalx("fan-out: cannot start");
 	if (approval_init() < 0)
 		fatalx("approval chain: cannot start");
+	if (followup_init() < 0)
+		fatalx("follow-up: cannot start");
 	audit_now("crisiscastd", "started", 0, NULL, NULL, NULL);
 	{
 		struct buf sum = {0};
@@ -302,8 +307,10 @@ main(int argc, char *argv[])
 	event_base_dispatch(cd->base);
 
 	audit_now("crisiscastd", "stopped", 0, NULL, NULL, NULL);
+	board_shutdown();
 	httpd_stop();
 	approval_shutdown();
+	followup_shutdown();
 	fanout_shutdown();
 	control_close();
 	/* Aborts what is still in flight: the reports go to live transports. */

@@ -85,6 +85,7 @@ struct transport_inst {
 	double rate;			/* tokens per second, 0: no limit */
 	double burst, tokens, refilled_at;
 	double paused_until;
+	unsigned long pauses;		/* provider pauses so far (metrics) */
 };
 
 extern const struct transport transport_file;

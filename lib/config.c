@@ -18,7 +18,7 @@
 static const char *const top_keys[] = {
 	"organization", "public_url", "listen", "control_socket", "state_dir",
 	"rosters", "rules_dir", "templates_dir", "approval", "delivery",
-	"transports", "audit", "lineworks_max_accounts", NULL,
+	"transports", "audit", "lineworks_max_accounts", "board", NULL,
 };
 static const char *const approval_keys[] = {
 	"approvers", "step_timeout", "link_ttl", "channels", NULL,
@@ -30,6 +30,9 @@ static const char *const listen_keys[] = {
 	"address", "tls_cert", "tls_key", NULL,
 };
 static const char *const audit_keys[] = { "retention_days", NULL };
+static const char *const board_keys[] = {
+	"token_file", "loopback_trusted", NULL,
+};
 
 char *
 config_path(const struct config *c, const char *p)
@@ -301,6 +304,21 @@ config_load(const char *path, struct config *c, struct diags *d)
 	if (n != NULL && ymap_check(n, "audit", audit_keys, d))
 		yget_long(n, "retention_days", 1, 36500, false, d,
 		    &c->audit_retention_days);
+	c->board.loopback_trusted = true;
+	n = ymap_get(c->root, "board");
+	if (n != NULL && ymap_check(n, "board", board_keys, d)) {
+		if (yget_str(n, "token_file", false, d, &s)) {
+			if (*s == '\0')
+				ydiag(d, n, "board token_file must name a file");
+			else
+				c->board.token_file = xstrdup(s);
+		}
+		yget_bool(n, "loopback_trusted", false, d,
+		    &c->board.loopback_trusted);
+		if (!c->board.loopback_trusted && c->board.token_file == NULL)
+			ydiag(d, n, "board: loopback_trusted: false needs a "
+			    "token_file, or nobody can open /board and /metrics");
+	}
 	c->max_accounts = DEFAULT_MAX_ACCOUNTS;
 	yget_long(c->root, "lineworks_max_accounts", 1, 1000000, false, d,
 	    &c->max_accounts);
@@ -330,6 +348,7 @@ config_free(struct config *c)
 	strlist_free(c->rosters, c->nrosters);
 	free(c->rules_dir);
 	free(c->templates_dir);
+	free(c->board.token_file);
 	strlist_free(c->approval.approvers, c->approval.napprovers);
 	strlist_free(c->approval.channels, c->approval.nchannels);
 	strlist_free(c->delivery.channels, c->delivery.nchannels);
@@ -471,6 +490,17 @@ config_print(const struct config *c, struct buf *out)
 	buf_printf(out, "audit:\n  retention_days: %ld\n",
 	    c->audit_retention_days);
 	buf_printf(out, "lineworks_max_accounts: %ld\n", c->max_accounts);
+	/* Only when set, so a site without it prints as before. */
+	if (c->board.token_file != NULL || !c->board.loopback_trusted) {
+		buf_adds(out, "board:\n");
+		if (c->board.token_file != NULL) {
+			buf_adds(out, "  token_file: ");
+			print_scalar(out, c->board.token_file);
+			buf_addc(out, '\n');
+		}
+		buf_printf(out, "  loopback_trusted: %s\n",
+		    c->board.loopback_trusted ? "true" : "false");
+	}
 	buf_adds(out, "transports:\n");
 	for (size_t i = 0; i < c->ntransports; i++) {
 		buf_adds(out, "  ");

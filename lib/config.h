@@ -60,6 +60,16 @@ struct config {
 		long renotify_max;
 	} delivery;
 
+	/* /board and /metrics (SPEC §6): allowed from loopback when
+	 * loopback_trusted, and from anywhere with the token read from
+	 * token_file (NULL: no token, loopback only). A site behind a reverse
+	 * proxy sets loopback_trusted: false, since every request then
+	 * comes from loopback. */
+	struct {
+		char *token_file;	/* as written; resolved by the daemon */
+		bool loopback_trusted;	/* default true */
+	} board;
+
 	long audit_retention_days;
 	long max_accounts;	/* LINE WORKS plan limit, for the summary */
 

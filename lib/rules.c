@@ -14,8 +14,13 @@
 
 static const char *const tag_keys[] = {
 	"audience", "approval", "priority", "ack_deadline", "responses",
-	"template", "first", "cancel", "cap", NULL,
+	"template", "first", "cancel", "cap", "readiness", NULL,
 };
+static const char *const readiness_keys[] = {
+	"min_ready", "responses", NULL,
+};
+
+#define READINESS_MIN_READY	2	/* of a shelter's 4 staff */
 static const char *const cap_keys[] = {
 	"category", "urgency", "severity", "certainty", NULL,
 };
@@ -94,6 +99,36 @@ tag_name_ok(const char *s)
 	    strpbrk(s, " \t\n\r") == NULL;
 }
 
+/*
+ * readiness: {min_ready: N, responses: [...]}: min_ready 1-100 (default
+ * 2), responses required, non-empty, each one of the tag's responses
+ * (which must therefore be read first).
+ */
+static void
+load_readiness(struct tag *t, const struct ynode *r, struct diags *d)
+{
+	if (r == NULL || !ymap_check(r, "readiness", readiness_keys, d))
+		return;
+	t->readiness.min_ready = READINESS_MIN_READY;
+	yget_long(r, "min_ready", 1, 100, false, d, &t->readiness.min_ready);
+	if (!yget_strlist(r, "responses", true, d, &t->readiness.responses,
+	    &t->readiness.nresponses))
+		return;
+	if (t->readiness.nresponses == 0)
+		ydiag(d, ymap_get(r, "responses"), "\"readiness.responses\" "
+		    "must name at least one response");
+	for (size_t i = 0; i < t->readiness.nresponses; i++) {
+		bool known = false;
+		for (size_t k = 0; k < t->nresponses; k++)
+			known |= strcmp(t->responses[k],
+			    t->readiness.responses[i]) == 0;
+		if (!known)
+			ydiag(d, ymap_get(r, "responses"), "readiness response "
+			    "\"%s\" is not one of the tag's responses",
+			    t->readiness.responses[i]);
+	}
+}
+
 static void
 load_tag(struct tag *t, const struct ynode *k, const struct ynode *v,
     struct diags *d)
@@ -144,6 +179,7 @@ load_tag(struct tag *t, const struct ynode *k, const struct ynode *v,
 	}
 	if (yget_str(v, "first", false, d, &s))
 		t->first = xstrdup(s);
+	load_readiness(t, ymap_get(v, "readiness"), d);
 	cap = ymap_get(v, "cap");
 	if (cap != NULL && ymap_check(cap, "cap", cap_keys, d)) {
 		t->cap.category = get_enum(cap, "category", cap_categories,
@@ -171,6 +207,7 @@ tag_free(struct tag *t)
 	strlist_free(t->responses, t->nresponses);
 	free(t->template);
 	free(t->first);
+	strlist_free(t->readiness.responses, t->readiness.nresponses);
 	free(t->cap.category);
 	free(t->cap.urgency);
 	free(t->cap.severity);

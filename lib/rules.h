@@ -31,6 +31,14 @@ struct tag {
 	char *template;		/* template name in templates_dir */
 	char *first;		/* group id whose members are reached first */
 	bool cancel;		/* this is the 取消 tag */
+	/* Shelter readiness (避難所開設要請): a targeted shelter is ready when
+	 * at least min_ready of its staff confirmed with one of responses
+	 * (each one of the tag's). min_ready 0: no rule for this tag. */
+	struct {
+		long min_ready;
+		char **responses;
+		size_t nresponses;
+	} readiness;
 	struct {
 		char *category, *urgency, *severity, *certainty;
 	} cap;

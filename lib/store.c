@@ -624,8 +624,9 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 
 	if (prepare(s, "INSERT INTO deliveries (alert_id, kind,"
 	    " member, name, title, shelter, position, channel, address, state,"
-	    " salt, created_at, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?, ?, ?, ?) ON CONFLICT (alert_id, kind, member, channel, round)"
+	    " salt, created_at, error, body, round) VALUES (?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT (alert_id, kind, member, channel, round)"
 	    " DO NOTHING", &ins) < 0 ||
 	    prepare(s, "INSERT INTO tokens (hash, kind, alert_id, delivery_id,"
 	    " member, created_at, expires_at, revoked_at)"
@@ -655,6 +656,7 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 		sqlite3_bind_int64(ins, 12, now);
 		bind_text(ins, 13, v[i].error);
 		bind_text(ins, 14, v[i].body);
+		sqlite3_bind_int(ins, 15, v[i].round);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			fail(s, "insert delivery");
 			goto out;
@@ -692,7 +694,8 @@ out:
 
 #define DLV_COLS "id, alert_id, kind, member, name, title, shelter, position," \
 	" channel, address, state, attempts, provider_id, error, sent_at," \
-	" read_at, confirmed_at, next_at, response, salt, body"
+	" read_at, confirmed_at, next_at, response, salt, body, round," \
+	" created_at"
 
 static void
 delivery_from_row(sqlite3_stmt *st, struct delivery_row *d)
@@ -720,6 +723,8 @@ delivery_from_row(sqlite3_stmt *st, struct delivery_row *d)
 	if (sqlite3_column_bytes(st, 19) == SALT_BYTES)
 		memcpy(d->salt, sqlite3_column_blob(st, 19), SALT_BYTES);
 	d->body = col_text(st, 20);
+	d->round = sqlite3_column_int(st, 21);
+	d->created_at = sqlite3_column_int64(st, 22);
 }
 
 static int
@@ -768,7 +773,8 @@ store_deliveries_due(struct store *s, time_t now, size_t max,
 	if (prepare(s, "SELECT d.id, d.alert_id, d.kind, d.member, d.name,"
 	    " d.title, d.shelter, d.position, d.channel, d.address, d.state,"
 	    " d.attempts, d.provider_id, d.error, d.sent_at, d.read_at,"
-	    " d.confirmed_at, d.next_at, d.response, d.salt, d.body"
+	    " d.confirmed_at, d.next_at, d.response, d.salt, d.body, d.round,"
+	    " d.created_at"
 	    " FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
 	    " WHERE d.state = 'pending' AND d.next_at <= ?1 AND"
 	    " ((d.kind = 'approval' AND a.state = 'pending_approval') OR"
@@ -810,7 +816,7 @@ delivery_update(struct store *s, const char *sql, int64_t id, time_t t,
 	bind_text(st, 3, text);
 	if (run(s, st) < 0)
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+	return sqlite3_changes(s->db) >= 1 ? 0 : 1;
 }
 
 int
@@ -1172,7 +1178,12 @@ int
 store_delivery_read(struct store *s, int64_t id, time_t at)
 {
 	return delivery_update(s, "UPDATE deliveries SET read_at = ?2"
-	    " WHERE id = ?1 AND read_at IS NULL AND ?3 IS ?3", id, at, NULL);
+	    " WHERE read_at IS NULL AND ?3 IS ?3 AND (alert_id, kind, member) ="
+	    " (SELECT alert_id, kind, member FROM deliveries WHERE id = ?1)"
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries x, deliveries me"
+	    " WHERE me.id = ?1 AND x.alert_id = me.alert_id AND x.kind ="
+	    " me.kind AND x.member = me.member AND x.read_at IS NOT NULL)",
+	    id, at, NULL);
 }
 
 int
@@ -1184,7 +1195,12 @@ store_delivery_confirm(struct store *s, int64_t id, time_t at,
 	if (prepare(s, "UPDATE deliveries SET confirmed_at = ?2,"
 	    " response = ?3, confirmed_how = ?4,"
 	    " read_at = COALESCE(read_at, ?2)"
-	    " WHERE id = ?1 AND confirmed_at IS NULL", &st) < 0)
+	    " WHERE confirmed_at IS NULL AND (alert_id, kind, member) ="
+	    " (SELECT alert_id, kind, member FROM deliveries WHERE id = ?1)"
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries x, deliveries me"
+	    " WHERE me.id = ?1 AND x.alert_id = me.alert_id AND x.kind ="
+	    " me.kind AND x.member = me.member AND x.confirmed_at IS NOT NULL)",
+	    &st) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, at);
@@ -1192,5 +1208,5 @@ store_delivery_confirm(struct store *s, int64_t id, time_t at,
 	bind_text(st, 4, how);
 	if (run(s, st) < 0)
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+	return sqlite3_changes(s->db) >= 1 ? 0 : 1;
 }

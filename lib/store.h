@@ -99,6 +99,8 @@ struct delivery_row {
 	char *response;
 	uint8_t salt[SALT_BYTES];	/* the link token is derived from it */
 	char *body;		/* a notice's text; NULL for the others */
+	int round;		/* 0 the first sending, k the k-th re-notify */
+	time_t created_at;
 };
 void delivery_row_free(struct delivery_row *d);
 void delivery_rows_free(struct delivery_row *v, size_t n);
@@ -111,6 +113,7 @@ struct new_delivery {
 	const char *state;	/* NULL: pending; or suspended, failed */
 	const char *error;	/* why, for a row created failed */
 	const char *body;	/* a notice's own text; NULL otherwise */
+	int round;		/* re-notify round (0 the first sending) */
 };
 
 /* Inserts an alert in state `state` (with step and approval_expires_at);
@@ -212,10 +215,13 @@ int store_token_use(struct store *s, const uint8_t hash[SHA256_BYTES],
     time_t at);
 /* One delivery by id: 0 and *d filled; 1 when there is none; -1 on error. */
 int store_delivery_get(struct store *s, int64_t id, struct delivery_row *d);
-/* read_at = at, when not read yet: 0 marked, 1 already. In a transaction. */
+/* read_at = at on every alert row of the delivery's (alert, member), when
+ * none of them was read yet: 0 marked, 1 already. In a transaction. */
 int store_delivery_read(struct store *s, int64_t id, time_t at);
-/* confirmed_at = at with response and how (read_at too when not set),
- * when not confirmed yet: 0 marked, 1 already. In a transaction. */
+/* confirmed_at = at with response and how (read_at too when not set) on
+ * every row of the delivery's (alert, kind, member), when none of them was
+ * confirmed yet (a person confirms once, through any of their links, and
+ * every round's row shows it): 0 marked, 1 already. In a transaction. */
 int store_delivery_confirm(struct store *s, int64_t id, time_t at,
     const char *response, const char *how);
 /* The state of a delivery's link at `now`: "live", "used", "revoked",

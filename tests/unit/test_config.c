@@ -362,6 +362,53 @@ test_bad_inline(void **state)
 	}
 }
 
+/* board: token_file and loopback_trusted (default true); false needs a
+ * token; -nv prints the section only when it is set. */
+static void
+test_board(void **state)
+{
+	struct config c;
+	struct diags d = {0};
+	struct buf out = {0};
+	char *path = tmp_config(HEAD APPR DELI TRAN);
+
+	(void)state;
+	assert_int_equal(config_load(path, &c, &d), 0);
+	assert_true(c.board.loopback_trusted);
+	assert_null(c.board.token_file);
+	config_print(&c, &out);
+	assert_null(strstr(out.data, "board"));
+	buf_free(&out);
+	config_free(&c);
+	unlink(path);
+	free(path);
+
+	path = tmp_config(HEAD APPR DELI TRAN
+	    "board: {token_file: b.token, loopback_trusted: false}\n");
+	assert_int_equal(config_load(path, &c, &d), 0);
+	assert_false(c.board.loopback_trusted);
+	assert_string_equal(c.board.token_file, "b.token");
+	config_print(&c, &out);
+	assert_non_null(strstr(out.data, "board:\n  token_file: b.token\n"
+	    "  loopback_trusted: false\n"));
+	buf_free(&out);
+	config_free(&c);
+	unlink(path);
+	free(path);
+	diag_free(&d);
+	{
+		static const char *const w[] = {
+			"loopback_trusted: false needs a token_file" };
+		expect_text_bad(HEAD APPR DELI TRAN
+		    "board: {loopback_trusted: false}\n", w, 1);
+	}
+	{
+		static const char *const w[] = { "token" };
+		expect_text_bad(HEAD APPR DELI TRAN
+		    "board: {tokenfile: x}\n", w, 1);
+	}
+}
+
 static void
 test_print(void **state)
 {
@@ -570,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_bad_inline),
+		cmocka_unit_test(test_board),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_print_golden),
 		cmocka_unit_test(test_print_reload),

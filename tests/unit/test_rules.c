@@ -72,8 +72,12 @@ test_shipped(void **state)
 	assert_string_equal(t->cap.urgency, "Immediate");
 	assert_string_equal(t->cap.severity, "Severe");
 	assert_string_equal(t->cap.certainty, "Likely");
+	assert_int_equal(t->readiness.min_ready, 2);
+	assert_int_equal(t->readiness.nresponses, 1);
+	assert_string_equal(t->readiness.responses[0], "参集できる");
 
 	t = rules_tag(&r, "気象警報");
+	assert_int_equal(t->readiness.min_ready, 0);	/* no rule */
 	assert_int_equal(t->priority, PRIO_HIGH);
 	assert_int_equal(t->ack_deadline, 900);
 	assert_string_equal(t->cap.category, "Met");
@@ -435,6 +439,59 @@ test_bad_all_at_once(void **state)
 	    "  【a】: {template: a}\n", 4, want, nitems(want));
 }
 
+static void
+test_bad_readiness(void **state)
+{
+	static const char *const want[] = {
+		"5:28: \"min_ready\" must be a whole number from 1 to 100, "
+		    "not \"0\"",
+		"5:42: readiness response \"行けます\" is not one of the tag's "
+		    "responses",
+		"9:17: unknown key \"minimum\" in readiness",
+		"12:16: missing \"responses\"",
+	};
+
+	(void)state;
+	expect_bad_tags("tags:\n"
+	    "  避難所開設要請:\n"
+	    "    template: shelter_open\n"
+	    "    responses: [参集できる, 参集できない]\n"
+	    "    readiness: {min_ready: 0, responses: [参集できる, 行けます]}\n"
+	    "  a:\n"
+	    "    template: a\n"
+	    "    responses: [はい]\n"
+	    "    readiness: {minimum: 2, responses: [はい]}\n"
+	    "  b:\n"
+	    "    template: b\n"
+	    "    readiness: {min_ready: 3}\n" CANCEL, 4, want, nitems(want));
+}
+
+/* readiness without min_ready: 2 of a shelter's staff. */
+static void
+test_readiness_default(void **state)
+{
+	struct tmp_rules t;
+	struct rules r;
+	struct diags d = {0};
+	const struct tag *tag;
+
+	(void)state;
+	tmp_rules_make(&t, "tags:\n"
+	    "  開設: {template: open, responses: [行ける, 行けない],"
+	    " readiness: {responses: [行ける]}}\n"
+	    "  取消: {template: cancel, cancel: yes}\n");
+	assert_int_equal(rules_load(t.dir, &r, &d), 0);
+	assert_non_null(tag = rules_tag(&r, "開設"));
+	assert_int_equal(tag->readiness.min_ready, 2);
+	assert_int_equal(tag->readiness.nresponses, 1);
+	assert_string_equal(tag->readiness.responses[0], "行ける");
+	assert_non_null(tag = rules_tag(&r, "取消"));
+	assert_int_equal(tag->readiness.min_ready, 0);
+	rules_free(&r);
+	diag_free(&d);
+	tmp_rules_remove(&t);
+}
+
 /* A good custom tags.yaml: defaults for everything optional. */
 static void
 test_custom_defaults(void **state)
@@ -487,6 +544,8 @@ main(void)
 		cmocka_unit_test(test_bad_other),
 		cmocka_unit_test(test_bad_all_at_once),
 		cmocka_unit_test(test_custom_defaults),
+		cmocka_unit_test(test_bad_readiness),
+		cmocka_unit_test(test_readiness_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,17 +135,17 @@ new_alert(struct store *s, const char *state, const char *tag)
 
 static const struct new_delivery people[] = {
 	{ "hs01-1", "石田 一", "主事", "hs01", "sms", "+819000001001", 0,
-	    NULL, NULL, NULL },
+	    NULL, NULL, NULL, 0 },
 	{ "hs01-2", "石田 二", "主事", "hs01", "sms", "+819000001002", 1,
-	    NULL, NULL, NULL },
+	    NULL, NULL, NULL, 0 },
 	{ "hs03-1", "石田 三", "主事", "hs03", "email", "a@town.example", 2,
-	    NULL, NULL, NULL },
+	    NULL, NULL, NULL, 0 },
 };
 static const struct new_delivery approvers[] = {
 	{ "mayor", "安平 一郎", "町長", NULL, "lineworks",
-	    "mayor@town.example", 0, NULL, NULL, NULL },
+	    "mayor@town.example", 0, NULL, NULL, NULL, 0 },
 	{ "deputy_mayor", "北川 誠司", "副町長", NULL, "lineworks",
-	    "deputy_mayor@town.example", 1, NULL, NULL, NULL },
+	    "deputy_mayor@town.example", 1, NULL, NULL, NULL, 0 },
 };
 
 static void
@@ -750,7 +750,7 @@ test_approval_chain(void **state)
 	}, got;
 	struct new_delivery notice = { "soumu_bucho", "佐伯 浩之", "総務部長",
 	    NULL, "lineworks", "soumu_bucho@town.example", 0, NULL, NULL,
-	    "【期限切れ】連絡 1" };
+	    "【期限切れ】連絡 1", 0 };
 	struct delivery_row *v;
 	size_t n;
 	char want[256];
