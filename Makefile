@@ -1,5 +1,6 @@
 # crisiscast: make run (start on the sample site), make check (every test,
-# then again under ASan+UBSan). Both install missing Debian packages first.
+# then again under ASan+UBSan, then the fuzz corpus once; make fuzz runs
+# the fuzzers, fuzz/fuzz.mk). Both install missing Debian packages first.
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -10,6 +11,8 @@ DOCDIR    ?= $(PREFIX)/share/doc/crisiscast
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR    ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC        ?= cc
 PKGS      := libevent libevent_openssl libcurl sqlite3 libcjson yaml-0.1 \
@@ -22,7 +25,8 @@ DEB_PKGS  := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
              libsqlite3-dev libcjson-dev libyaml-dev libssl-dev \
              libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3 \
              openssl curl python3-cryptography python3-aiosmtpd apprise \
-             chromium fonts-ipafont-gothic nodejs libxml2-utils prometheus
+             chromium fonts-ipafont-gothic nodejs libxml2-utils prometheus \
+             clang libclang-rt-14-dev valgrind
 
 BUILD     ?= build
 OPT       ?= -O2
@@ -46,9 +50,14 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ    := $(CTL_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run check test unit integration asan deps install clean bench
+.PHONY: all run check test unit integration asan deps install clean bench crash valgrind
 
-all: $(BUILD)/crisiscastd $(BUILD)/crisisctl
+all: $(BUILD)/crisiscastd $(BUILD)/crisisctl systemd/crisiscastd.service
+
+# The unit for this PREFIX, for `systemd-analyze security --offline=true
+# systemd/crisiscastd.service`; install writes its own copy.
+systemd/crisiscastd.service: systemd/crisiscastd.service.in
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@
 
 $(BUILD)/libcrisiscast.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -101,6 +110,8 @@ test: unit integration
 check: deps
 	$(MAKE) test
 	$(MAKE) asan
+	$(MAKE) valgrind
+	$(MAKE) fuzz-regress
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
@@ -112,7 +123,9 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/templates \
 	    $(DESTDIR)$(DOCDIR)/examples/rosters $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 $(BUILD)/crisiscastd $(DESTDIR)$(SBINDIR)/crisiscastd
 	install -m 755 $(BUILD)/crisisctl $(DESTDIR)$(BINDIR)/crisisctl
 	install -m 644 rules/*.yaml $(DESTDIR)$(SHAREDIR)/rules/
@@ -124,10 +137,32 @@ install: all
 	    > $(DESTDIR)$(UNITDIR)/crisiscastd.service
 	install -m 644 systemd/crisiscast.sysusers $(DESTDIR)$(SYSUSERSDIR)/crisiscast.conf
 	install -m 644 systemd/crisiscast.tmpfiles $(DESTDIR)$(TMPFILESDIR)/crisiscast.conf
+	install -m 644 man/crisisctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/crisiscast.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/crisiscastd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 completion/crisisctl.bash $(DESTDIR)$(BASHCOMPDIR)/crisisctl
+
+# SIGKILL at random moments, CRASH_RUNS times (tests/crash/crash.sh);
+# not part of check (62-crash-random runs a short version there).
+CRASH_RUNS ?= 50
+crash: all
+	@BUILD=$(abspath $(BUILD)) CRASH_RUNS=$(CRASH_RUNS) \
+	    $(if $(CRASH_SEED),CRASH_SEED=$(CRASH_SEED)) tests/crash/crash.sh
+
+# The integration tests that exercise the most code, with the daemon under
+# valgrind memcheck (lib.sh's VALGRIND hook): zero errors, zero leaks.
+# About 2 minutes with the build, so part of check.
+VALGRIND_TESTS ?= 02 03 05 10 11 30
+valgrind:
+	$(MAKE) BUILD=build/valgrind OPT=-O1 all
+	@BUILD=$(abspath build/valgrind) VALGRIND=1 TEST_TIMEOUT=600 \
+	    tests/run-integration.sh $(VALGRIND_TESTS)
 
 # Fan-out figures (bench/fanout.sh); not part of check.
 bench: all
 	@BUILD=$(abspath $(BUILD)) bench/fanout.sh
 
+include fuzz/fuzz.mk
+
 clean:
-	rm -rf build
+	rm -rf build systemd/crisiscastd.service

@@ -33,10 +33,15 @@ refuse(struct buf *errors, const char *fmt, ...)
 static int
 dberror(struct buf *errors)
 {
-	log_warnx("database: %s", store_error(cd->store));
-	store_rollback(cd->store);
-	buf_printf(errors, "データベースに書き込めませんでした（%s）\n",
+	bool full = store_disk_full(cd->store);
+
+	log_warnx("database: %s%s", store_error(cd->store), full ?
+	    " (the state directory's file system is full)" : "");
+	buf_printf(errors, "データベースに書き込めませんでした%s（%s）\n",
+	    full ? "。状態ディレクトリのディスクの空きがありません。"
+	    "空きを作れば、そのまま受け付けられます" : "",
 	    store_error(cd->store));
+	store_rollback(cd->store);
 	return -1;
 }
 
@@ -245,6 +250,13 @@ create_deliveries(const struct alert_row *a, time_t now, size_t *count)
 	}
 	rc = store_deliveries_create(cd->store, cd->token_key, a->id, "alert",
 	    nd, n, now, now + RECIPIENT_TOKEN_TTL);
+	/* Who will not be sent to is in the trail too, with why. */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (nd[i].state != NULL)
+			rc = store_audit(cd->store, now, "crisiscastd",
+			    strcmp(nd[i].state, DLV_FAILED) == 0 ?
+			    "delivery_unreachable" : "delivery_suspended", a->id,
+			    nd[i].member, NULL, nd[i].error);
 	*count = n;
 	free(nd);
 	free(idx);
@@ -267,16 +279,21 @@ approve_in_tx(const struct alert_row *a, time_t now, const char *by,
 {
 	static const char *const from[] = { ALERT_PENDING, NULL };
 	int stopped, rc;
+	char *detail;
 
 	rc = store_alert_transition(cd->store, a->id, from, ALERT_APPROVED, now,
 	    by, how, client, NULL);
 	if (rc != 0)
 		return rc;
-	if (store_tokens_revoke_alert(cd->store, a->id, "approval", now) < 0 ||
+	/* how, and for a link the client that decided. */
+	detail = client ? xasprintf("%s %s", how, client) : xstrdup(how);
+	rc = store_audit(cd->store, now, by, "approved", a->id, NULL, NULL,
+	    detail);
+	free(detail);
+	if (rc < 0 ||
+	    store_tokens_revoke_alert(cd->store, a->id, "approval", now) < 0 ||
 	    store_deliveries_stop(cd->store, a->id, "approval", DLV_CANCELLED,
 	    &stopped) < 0 ||
-	    store_audit(cd->store, now, by, "approved", a->id, NULL, NULL,
-	    how) < 0 ||
 	    create_deliveries(a, now, count) < 0)
 		return -1;
 	return 0;
@@ -517,10 +534,17 @@ alert_cancel(const struct actor *who, int64_t id, const char *reason,
 	}
 	if (store_tokens_revoke_alert(cd->store, id, "approval", now) < 0 ||
 	    store_deliveries_stop(cd->store, id, NULL, DLV_CANCELLED,
-	    &stopped) < 0 ||
-	    store_audit(cd->store, now, who->id, "cancelled", id, NULL, NULL,
-	    reason) < 0)
+	    &stopped) < 0)
 		goto dberr;
+	{
+		char *detail = xasprintf("%s (stopped %d pending)", reason,
+		    stopped);
+		rc = store_audit(cd->store, now, who->id, "cancelled", id, NULL,
+		    NULL, detail);
+		free(detail);
+		if (rc < 0)
+			goto dberr;
+	}
 	/* Who was reached gets 【取消】; nobody reached, no notice. */
 	{
 		struct delivery_row *rows;

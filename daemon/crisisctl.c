@@ -566,6 +566,19 @@ print_recipients(const cJSON *r)
 		    short_time(d, "confirmed_at", t2, sizeof(t2)),
 		    str(d, "response"));
 	table_print(&t);
+	/* Why a delivery failed or is still being retried. */
+	bool head = false;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(r, "recipients")) {
+		if (strcmp(str(d, "state"), "sent") == 0 ||
+		    str(d, "error")[0] == '\0')
+			continue;
+		if (!head)
+			printf("\n未達の理由:\n");
+		head = true;
+		printf("  %s（%s） %s %s: %s\n", str(d, "name"),
+		    str(d, "title"), str(d, "channel"),
+		    state_label(str(d, "state")), str(d, "error"));
+	}
 }
 
 static int

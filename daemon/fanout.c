@@ -368,19 +368,21 @@ send_done_cb(void *arg, const struct send_report *r)
 		flush(-1, 0, NULL);
 }
 
+/* a: the delivery's alert, or NULL when it cannot be read. */
 static void
-start_job(struct job *j, const struct delivery_row *d)
+start_job(struct job *j, const struct delivery_row *d,
+    const struct alert_row *ap)
 {
-	struct alert_row a;
 	char *tl, *ts, *link, key[64];
 	const struct tag *t;
 
-	if (store_alert_get(cd->store, d->alert_id, &a) != 0) {
+	if (ap == NULL) {
 		struct send_report r = { .outcome = SEND_PERMANENT,
 		    .error = "alert not found" };
 		send_done_cb(j, &r);
 		return;
 	}
+	const struct alert_row a = *ap;
 	t = rules_tag(&cd->site.rules, a.tag);
 	fanout_render(d, &a, &tl, &ts, &link);
 	char *subject = strcmp(d->kind, "notice") == 0 ?
@@ -419,7 +421,6 @@ start_job(struct job *j, const struct delivery_row *d)
 	free(ts);
 	free(link);
 	free(subject);
-	alert_row_free(&a);
 }
 
 /*
@@ -529,8 +530,19 @@ tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (store_commit(st) < 0)
 		goto fail;
-	for (size_t i = 0; i < nj; i++)
-		start_job(jobs[i], jrows[i]);
+	/* The rows come grouped by alert: read each alert once. */
+	struct alert_row a = {0};
+	int64_t a_id = 0;
+	int a_rc = 1;
+	for (size_t i = 0; i < nj; i++) {
+		if (jrows[i]->alert_id != a_id) {
+			alert_row_free(&a);
+			a_id = jrows[i]->alert_id;
+			a_rc = store_alert_get(st, a_id, &a);
+		}
+		start_job(jobs[i], jrows[i], a_rc == 0 ? &a : NULL);
+	}
+	alert_row_free(&a);
 	free(jobs);
 	free(jrows);
 	delivery_rows_free(rows, n);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
@@ -27,6 +29,7 @@
 struct crisiscastd *cd;
 
 static struct event *stop_check_ev;
+static struct event *watchdog_ev;
 static time_t stop_deadline;
 
 time_t
@@ -153,6 +156,15 @@ daemon_reload(struct buf *report)
 	return 0;
 }
 
+static uint64_t
+monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void
 on_sighup(evutil_socket_t sig, short what, void *arg)
 {
@@ -161,11 +173,65 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	(void)arg;
-	sd_notify(0, "RELOADING=1");
-	audit_now("root", daemon_reload(&report) == 0 ? "reloaded" :
+	/* MONOTONIC_USEC lets systemd tell this reload from an older one
+	 * (required with Type=notify-reload, harmless with Type=notify). */
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+	    monotonic_usec());
+	audit_now("signal", daemon_reload(&report) == 0 ? "reloaded" :
 	    "reload_failed", 0, NULL, NULL, "SIGHUP");
 	buf_free(&report);
 	sd_notify(0, "READY=1");
+}
+
+/*
+ * The systemd watchdog: WATCHDOG=1 at half of WatchdogSec, but only when
+ * the loop turns (this timer fires) and the database answers a cheap
+ * query. A database that stops answering leaves the keep-alive out, so
+ * systemd kills and restarts the daemon (Restart=on-failure).
+ */
+static void
+watchdog_tick(evutil_socket_t fd, short what, void *arg)
+{
+	static time_t last_warn;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	rc = sqlite3_prepare_v2(store_db(cd->store),
+	    "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		if (time(NULL) - last_warn >= 60) {
+			log_warnx("watchdog: the database does not answer "
+			    "(%s); no keep-alive to systemd",
+			    sqlite3_errstr(rc));
+			last_warn = time(NULL);
+		}
+		return;
+	}
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void
+watchdog_start(void)
+{
+	uint64_t usec = 0;
+	struct timeval tv;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000u);
+	tv.tv_usec = (suseconds_t)(usec % 1000000u);
+	watchdog_ev = event_new(cd->base, -1, EV_PERSIST, watchdog_tick, NULL);
+	if (watchdog_ev == NULL || event_add(watchdog_ev, &tv) < 0)
+		fatalx("cannot start the watchdog timer");
+	log_info("watchdog: keep-alive every %llu ms",
+	    (unsigned long long)(usec / 1000u));
 }
 
 static bool
@@ -303,6 +369,7 @@ main(int argc, char *argv[])
 		    cd->site.roster.nmembers);
 		buf_free(&sum);
 	}
+	watchdog_start();
 
 	event_base_dispatch(cd->base);
 
@@ -318,6 +385,8 @@ main(int argc, char *argv[])
 	transports_stop();
 	if (stop_check_ev != NULL)
 		event_free(stop_check_ev);
+	if (watchdog_ev != NULL)
+		event_free(watchdog_ev);
 	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);

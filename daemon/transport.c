@@ -270,6 +270,14 @@ transport_http_outcome(const struct http_response *resp,
 		r->outcome = SEND_TRANSIENT;
 		ra = transport_retry_after(http_response_header(resp,
 		    "Retry-After"));
+		/* Without Retry-After, the reset of a RateLimit-Reset
+		 * (IETF draft) or X-RateLimit-Reset header, in seconds. */
+		if (ra < 0 && (st == 429 || st == 503))
+			ra = transport_retry_after(http_response_header(resp,
+			    "RateLimit-Reset"));
+		if (ra < 0 && (st == 429 || st == 503))
+			ra = transport_retry_after(http_response_header(resp,
+			    "X-RateLimit-Reset"));
 		if (ra >= 0) {
 			r->retry_after = ra > 0 ? ra : 1;
 			if (st == 429 || st == 503)

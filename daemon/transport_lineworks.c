@@ -32,6 +32,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "callback.h"
 #include "daemon.h"
 #include "http_client.h"
 #include "mime.h"
@@ -45,7 +46,6 @@
 #define LW_LABEL_MAX		20	/* action label, chars */
 #define LW_MAX_BUTTONS		10
 #define LW_CALLBACK_MAX		(64 * 1024)
-#define LW_MAC_BYTES		12
 #define LW_RECENT_ALERTS	64	/* group posts remembered */
 #define LW_ROUTE		"/callback/lineworks"
 
@@ -157,41 +157,20 @@ lw_check(const struct transport_conf *tc, const struct config *c,
 /* ------------------------------------------------------------------ */
 /* Postbacks */
 
-/* "ack:<delivery>:<choice>:<mac>", mac = b64url(HMAC(ack_key,
- * "<delivery>:<choice>"))[first LW_MAC_BYTES bytes]. */
+/* Postbacks are made and verified in lib/callback.c with li->ack_key. */
 static void
 postback_make(const struct lw_inst *li, int64_t delivery, size_t choice,
     char *out, size_t outsz)
 {
-	char msg[64], mac_b64[2 * LW_MAC_BYTES + 1];
-	uint8_t mac[SHA256_BYTES];
-
-	snprintf(msg, sizeof(msg), "%lld:%zu", (long long)delivery, choice);
-	crypto_hmac_sha256(li->ack_key, sizeof(li->ack_key), msg, strlen(msg),
-	    mac);
-	b64url_encode(mac, LW_MAC_BYTES, mac_b64);
-	snprintf(out, outsz, "ack:%s:%s", msg, mac_b64);
+	lw_postback_make(li->ack_key, delivery, choice, out, outsz);
 }
 
-/* Parses and verifies a postback: 0 with *delivery and *choice, or -1. */
 static int
 postback_parse(const struct lw_inst *li, const char *s, int64_t *delivery,
     size_t *choice)
 {
-	long long id;
-	unsigned long ch;
-	int used = 0;
-	char want[128];
-
-	if (strlen(s) > 100 || sscanf(s, "ack:%lld:%lu:%n", &id, &ch,
-	    &used) != 2 || used == 0 || id <= 0 || ch >= LW_MAX_BUTTONS)
-		return -1;
-	postback_make(li, id, ch, want, sizeof(want));
-	if (strlen(s) != strlen(want) || !crypto_equal(s, want, strlen(want)))
-		return -1;
-	*delivery = id;
-	*choice = ch;
-	return 0;
+	return lw_postback_parse(li->ack_key, s, LW_MAX_BUTTONS, delivery,
+	    choice);
 }
 
 /* ------------------------------------------------------------------ */
@@ -747,11 +726,11 @@ lw_callback(struct evhttp_request *req, void *arg)
 	const char *sig = evhttp_find_header(hdrs, "X-WORKS-Signature");
 	const char *bot = evhttp_find_header(hdrs, "X-WORKS-BotId");
 	size_t len = evbuffer_get_length(in);
-	uint8_t mac[SHA256_BYTES];
-	char want[2 * SHA256_BYTES], peer[80] = "?";
+	char peer[80] = "?";
 	char *body, *host = NULL;
 	ev_uint16_t port = 0;
-	cJSON *o;
+	struct lw_event ev;
+	enum cb_verdict v;
 
 	if (li == NULL) {
 		reply(req, HTTP_NOTFOUND, "Not Found");
@@ -771,47 +750,27 @@ lw_callback(struct evhttp_request *req, void *arg)
 	body = xmalloc(len + 1);
 	evbuffer_copyout(in, body, len);
 	body[len] = '\0';
-	crypto_hmac_sha256(li->bot_secret, strlen(li->bot_secret), body, len,
-	    mac);
-	b64_encode(mac, sizeof(mac), want);
-	if (sig == NULL || bot == NULL || strlen(sig) != strlen(want) ||
-	    !crypto_equal(sig, want, strlen(want)) ||
-	    strcmp(bot, li->bot_id) != 0) {
+	v = lw_event_parse(li->bot_secret, li->bot_id, sig, bot, body, len,
+	    &ev);
+	free(body);
+	if (v == CB_FORBIDDEN) {
 		log_warnx("lineworks callback from %s: bad signature or bot id, "
 		    "refused", peer);
-		free(body);
 		reply(req, 403, "Forbidden");
 		return;
 	}
-	o = cJSON_ParseWithLength(body, len);
-	free(body);
-	if (!cJSON_IsObject(o)) {
-		cJSON_Delete(o);
+	if (v != CB_OK) {
 		log_warnx("lineworks callback from %s: not a JSON object", peer);
 		reply(req, HTTP_BADREQUEST, "Bad Request");
 		return;
 	}
 	/* Answer first: LINE WORKS wants 200 at once and never retries. */
 	reply(req, HTTP_OK, "OK");
-
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-	const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
-	const cJSON *user = cJSON_GetObjectItemCaseSensitive(src, "userId");
-	const cJSON *pb = NULL;
-	if (cJSON_IsString(type) && strcmp(type->valuestring, "message") == 0)
-		pb = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(o, "content"), "postback");
-	else if (cJSON_IsString(type) &&
-	    strcmp(type->valuestring, "postback") == 0)
-		pb = cJSON_GetObjectItemCaseSensitive(o, "data");
-	if (!cJSON_IsString(pb) || !cJSON_IsString(user) ||
-	    strlen(user->valuestring) > 200)
-		log_info("lineworks callback: %s event ignored",
-		    cJSON_IsString(type) && strlen(type->valuestring) < 32 ?
-		    type->valuestring : "an unknown");
+	if (ev.postback == NULL)
+		log_info("lineworks callback: %s event ignored", ev.type);
 	else
-		handle_ack(li, pb->valuestring, user->valuestring, peer);
-	cJSON_Delete(o);
+		handle_ack(li, ev.postback, ev.user, peer);
+	lw_event_free(&ev);
 }
 
 /* ------------------------------------------------------------------ */

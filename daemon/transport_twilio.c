@@ -26,6 +26,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "callback.h"
 #include "daemon.h"
 #include "http_client.h"
 #include "mime.h"
@@ -35,7 +36,6 @@
 #define TW_ROUTE		"/callback/twilio"
 #define TW_VALIDITY_MAX		36000
 #define TW_CALLBACK_MAX		(16 * 1024)
-#define TW_CALLBACK_FIELDS	64
 
 static const char *const tw_keys[] = { TRANSPORT_COMMON_KEYS, "account_sid",
 	"auth_token_file", "from", "api_base", NULL };
@@ -339,12 +339,10 @@ tw_callback(struct evhttp_request *req, void *arg)
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	const char *sig = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "X-Twilio-Signature");
-	size_t len = evbuffer_get_length(in), n = 0;
-	struct evkeyvalq q;
-	struct evkeyval *kv;
-	struct crypto_param params[TW_CALLBACK_FIELDS];
-	char want[TWILIO_SIG_CHARS + 1], *body;
-	const char *sid = NULL, *status = NULL, *acct = NULL, *errc = NULL;
+	size_t len = evbuffer_get_length(in);
+	struct tw_status st;
+	enum cb_verdict v;
+	char *body;
 
 	if (ti == NULL) {
 		reply(req, HTTP_NOTFOUND, "Not Found");
@@ -361,44 +359,20 @@ tw_callback(struct evhttp_request *req, void *arg)
 	body = xmalloc(len + 1);
 	evbuffer_copyout(in, body, len);
 	body[len] = '\0';
-	TAILQ_INIT(&q);
-	if (strlen(body) != len || evhttp_parse_query_str(body, &q) < 0) {
-		free(body);
-		evhttp_clear_headers(&q);
-		reply(req, HTTP_BADREQUEST, "Bad Request");
-		return;
-	}
+	v = tw_status_parse(ti->auth_token, ti->callback_url, ti->account_sid,
+	    sig, body, len, &st);
 	free(body);
-	TAILQ_FOREACH(kv, &q, next) {
-		if (n == nitems(params))
-			break;
-		params[n++] = (struct crypto_param){ kv->key, kv->value };
-		if (strcmp(kv->key, "MessageSid") == 0)
-			sid = kv->value;
-		else if (strcmp(kv->key, "MessageStatus") == 0)
-			status = kv->value;
-		else if (strcmp(kv->key, "AccountSid") == 0)
-			acct = kv->value;
-		else if (strcmp(kv->key, "ErrorCode") == 0 && kv->value[0])
-			errc = kv->value;
-	}
-	twilio_signature(ti->auth_token, ti->callback_url, params, n, want);
-	if (kv != NULL || sig == NULL || strlen(sig) != TWILIO_SIG_CHARS ||
-	    !crypto_equal(sig, want, TWILIO_SIG_CHARS)) {
+	if (v == CB_FORBIDDEN) {
 		log_warnx("twilio callback: bad signature, refused");
-		evhttp_clear_headers(&q);
 		reply(req, 403, "Forbidden");
 		return;
 	}
-	if (sid == NULL || status == NULL || strlen(sid) > 64 ||
-	    strlen(status) > 32 || (errc != NULL && strlen(errc) > 16) ||
-	    (acct != NULL && strcmp(acct, ti->account_sid) != 0)) {
-		evhttp_clear_headers(&q);
+	if (v != CB_OK) {
 		reply(req, HTTP_BADREQUEST, "Bad Request");
 		return;
 	}
-	apply_status(ti, sid, status, errc);
-	evhttp_clear_headers(&q);
+	apply_status(ti, st.sid, st.status, st.errcode);
+	tw_status_free(&st);
 	reply(req, HTTP_OK, "OK");
 }
 

@@ -525,9 +525,11 @@ add_member(struct loader *l, size_t g, struct parsed *p)
 	}
 	{
 		struct buf diff = {0};
-		if (strcmp(e->name, m->name) != 0)
+		/* e may come from a file with errors: its name or title may be
+		 * NULL (already reported), so compare NULL-safely. */
+		if (!same_str(e->name, m->name))
 			buf_adds(&diff, ", name");
-		if (strcmp(e->title, m->title) != 0)
+		if (!same_str(e->title, m->title))
 			buf_adds(&diff, ", title");
 		if (!same_contacts(e, m))
 			buf_adds(&diff, ", contacts");

@@ -12,10 +12,29 @@
 
 #include "util.h"
 
+/*
+ * Prepared statements are kept for reuse, keyed by their SQL text: the hot
+ * paths (fan-out, confirmations) run the same few statements thousands of
+ * times, and compiling one costs more than running it. A statement in use
+ * is not handed out twice (a second user gets a fresh one, finalized at
+ * its release).
+ */
+#define STMT_CACHE	64
+
+struct cached_stmt {
+	char *sql;
+	uint32_t hash;
+	sqlite3_stmt *st;
+	bool busy;
+};
+
 struct store {
 	sqlite3 *db;
 	bool in_tx;
+	bool full;	/* the last failure was SQLITE_FULL or ENOSPC */
 	char err[512];
+	struct cached_stmt cache[STMT_CACHE];
+	size_t ncache;
 };
 
 /*
@@ -179,7 +198,15 @@ fail(struct store *s, const char *what)
 {
 	snprintf(s->err, sizeof(s->err), "%s: %s", what,
 	    s->db ? sqlite3_errmsg(s->db) : "no database");
+	s->full = s->db != NULL && (sqlite3_errcode(s->db) == SQLITE_FULL ||
+	    sqlite3_system_errno(s->db) == ENOSPC);
 	return -1;
+}
+
+bool
+store_disk_full(const struct store *s)
+{
+	return s->full;
 }
 
 const char *
@@ -203,25 +230,77 @@ exec(struct store *s, const char *sql)
 		snprintf(s->err, sizeof(s->err), "%s", msg ? msg :
 		    sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
+		s->full = sqlite3_errcode(s->db) == SQLITE_FULL ||
+		    sqlite3_system_errno(s->db) == ENOSPC;
 		return -1;
 	}
 	return 0;
 }
 
+static uint32_t
+sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *sql != '\0'; sql++)
+		h = (h ^ (uint8_t)*sql) * 16777619u;
+	return h;
+}
+
+/* A statement for sql, from the cache when it holds an idle one; give it
+ * back with release(). */
 static int
 prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+	uint32_t h = sql_hash(sql);
+	struct cached_stmt *c;
+
+	for (size_t i = 0; i < s->ncache; i++) {
+		c = &s->cache[i];
+		if (c->hash == h && !c->busy && strcmp(c->sql, sql) == 0) {
+			c->busy = true;
+			*st = c->st;
+			return 0;
+		}
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, s->ncache < STMT_CACHE ?
+	    SQLITE_PREPARE_PERSISTENT : 0, st, NULL) != SQLITE_OK) {
+		*st = NULL;
 		return fail(s, "prepare");
+	}
+	if (s->ncache < STMT_CACHE) {
+		c = &s->cache[s->ncache++];
+		c->sql = xstrdup(sql);
+		c->hash = h;
+		c->st = *st;
+		c->busy = true;
+	}
 	return 0;
 }
 
-/* Steps a statement that returns no rows, then finalizes it. */
+/* Gives back a statement from prepare(): reset for the next user (which
+ * also ends its read), or finalized when it is not cached. */
+static void
+release(struct store *s, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			s->cache[i].busy = false;
+			return;
+		}
+	sqlite3_finalize(st);	/* not cached: the cache was full */
+}
+
+/* Steps a statement that returns no rows, then releases it. */
 static int
 run(struct store *s, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE)
 		return fail(s, "write");
 	return 0;
@@ -252,7 +331,7 @@ fk_check(struct store *s)
 	if (prepare(s, "PRAGMA foreign_key_check", &st) < 0)
 		return -1;
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc == SQLITE_ROW) {
 		snprintf(s->err, sizeof(s->err), "foreign key check failed");
 		return -1;
@@ -269,11 +348,11 @@ migrate(struct store *s)
 	if (prepare(s, "PRAGMA user_version", &st) < 0)
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		release(s, st);
 		return fail(s, "user_version");
 	}
 	version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (version > (int)nitems(migrations)) {
 		snprintf(s->err, sizeof(s->err), "database schema version %d is "
 		    "newer than this program's %zu", version, nitems(migrations));
@@ -347,6 +426,10 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t i = 0; i < s->ncache; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -493,7 +576,7 @@ store_alert_get(struct store *s, int64_t id, struct alert_row *a)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		alert_from_row(st, a);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc == SQLITE_DONE)
@@ -576,7 +659,7 @@ store_alert_list(struct store *s, const char *state, time_t since,
 		memset(&(*v)[*n], 0, sizeof(**v));
 		alert_from_row(st, &(*v)[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE) {
 		for (size_t i = 0; i < *n; i++)
 			alert_row_free(&(*v)[i]);
@@ -687,8 +770,8 @@ store_deliveries_create(struct store *s, const uint8_t key[TOKEN_KEY_BYTES],
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(tok);
+	release(s, ins);
+	release(s, tok);
 	return rc;
 }
 
@@ -739,7 +822,7 @@ collect_deliveries(struct store *s, sqlite3_stmt *st, struct delivery_row **v,
 		*v = xreallocarray(*v, *n + 1, sizeof(**v));
 		delivery_from_row(st, &(*v)[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE) {
 		delivery_rows_free(*v, *n);
 		*v = NULL;
@@ -799,7 +882,7 @@ store_next_due(struct store *s)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		t = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	release(s, st);
 	return t;
 }
 
@@ -870,10 +953,10 @@ store_delivery_by_provider(struct store *s, const char *channel,
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		*status = col_text(st, 1);
-		sqlite3_finalize(st);
+		release(s, st);
 		return 0;
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc == SQLITE_DONE ? 1 : fail(s, "find delivery by provider id");
 }
 
@@ -971,7 +1054,7 @@ store_token_state(struct store *s, int64_t delivery, time_t now)
 		else
 			state = "live";
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		fail(s, "read token");
 		return NULL;
@@ -1023,6 +1106,30 @@ store_resume(struct store *s, const char *member)
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
 }
 
+int
+store_alert_has_open(struct store *s, int64_t alert)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(s, "SELECT 1 FROM deliveries d WHERE d.alert_id = ?1"
+	    " AND d.kind = 'alert' AND d.confirmed_at IS NULL"
+	    " AND d.state != 'suspended'"
+	    " AND NOT EXISTS (SELECT 1 FROM deliveries y"
+	    "  WHERE y.alert_id = d.alert_id AND y.kind = 'alert'"
+	    "  AND y.member = d.member AND (y.confirmed_at IS NOT NULL"
+	    "  OR y.round > d.round OR (y.round = d.round AND y.id > d.id)))"
+	    " AND NOT EXISTS (SELECT 1 FROM suspensions x"
+	    "  WHERE x.member = d.member) LIMIT 1", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, alert);
+	rc = sqlite3_step(st);
+	release(s, st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : fail(s, "read deliveries");
+}
+
 bool
 store_is_suspended(struct store *s, const char *member, char **reason)
 {
@@ -1038,7 +1145,7 @@ store_is_suspended(struct store *s, const char *member, char **reason)
 		if (reason != NULL)
 			*reason = col_text(st, 0);
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	return found;
 }
 
@@ -1085,7 +1192,7 @@ store_audit_query(struct store *s, time_t since, time_t until,
 		r->channel = col_text(st, 6);
 		r->detail = col_text(st, 7);
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE) {
 		audit_rows_free(*v, *n);
 		*v = NULL;
@@ -1128,7 +1235,7 @@ store_token_lookup(struct store *s, const uint8_t hash[SHA256_BYTES],
 		t->used_at = sqlite3_column_int64(st, 7);
 		t->revoked_at = sqlite3_column_int64(st, 8);
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc == SQLITE_ROW)
 		return t->kind != NULL ? 0 : 1;
 	if (rc == SQLITE_DONE)

@@ -29,6 +29,8 @@ struct store;
 int store_open(const char *dir, struct store **sp, char *err, size_t errsz);
 void store_close(struct store *s);
 const char *store_error(const struct store *s);
+/* Whether the last failure was a full disk (SQLITE_FULL, ENOSPC). */
+bool store_disk_full(const struct store *s);
 sqlite3 *store_db(struct store *s);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Nesting is a bug (returns -1). */
@@ -235,6 +237,11 @@ int store_suspend(struct store *s, const char *member, const char *reason,
 int store_resume(struct store *s, const char *member);
 /* true when suspended (reason copied to *reason if non-NULL). */
 bool store_is_suspended(struct store *s, const char *member, char **reason);
+/* 1 when some recipient of the alert may still confirm: their latest
+ * alert row (highest round, then id) is not suspended, no alert row of
+ * theirs is confirmed, and they are not suspended now; 0 if nobody; -1
+ * on error. */
+int	store_alert_has_open(struct store *s, int64_t alert);
 
 struct audit_row {
 	int64_t id;

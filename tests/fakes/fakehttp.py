@@ -15,7 +15,9 @@ to serve(). This module does the rest, the same way for every fake:
   RULE: {"count": N (-1: for ever), "match": {"member": "x"} (optional,
   matched against the request's parsed JSON body), "status": 429,
   "headers": {"Retry-After": "1"}, "body": "...", "huge": BYTES,
-  "drop": true (close the connection without an answer), "delay_ms": N}.
+  "drop": true (close the connection without an answer), "delay_ms": N,
+  "p": 0.3 (applies to that share of the requests it could match, at
+  random; FAKE_SEED in the environment seeds the choice)}.
   The first rule that matches and has count left answers, instead of the
   fake's own answer (after the fake's checks passed: a bad request is
   still refused as the real service would).
@@ -25,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sys
 import time
 
@@ -35,6 +38,7 @@ class Fake:
         self.rules = []
         self.latency_ms = 0
         self.requests = 0
+        self.rng = random.Random(os.environ.get("FAKE_SEED"))
 
     def record(self, entry):
         if self.log:
@@ -44,6 +48,8 @@ class Fake:
     def scripted(self, body_json):
         for r in self.rules:
             if r.get("count", 1) == 0:
+                continue
+            if "p" in r and self.rng.random() >= r["p"]:
                 continue
             m = r.get("match")
             if m:

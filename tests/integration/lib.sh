@@ -36,6 +36,16 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87"
 export LSAN_OPTIONS="exitcode=88"
 SAN_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ERROR: UndefinedBehaviorSanitizer'
 
+# VALGRIND=1: start_daemon runs crisiscastd under valgrind memcheck (exit
+# 99 on any error or definite/indirect leak, seen by stop_site), and every
+# bounded wait here is SLOW times longer (VALGRIND_SLOW, default 8).
+VALGRIND=${VALGRIND:-}
+SLOW=1
+[ -z "$VALGRIND" ] || SLOW=${VALGRIND_SLOW:-8}
+VALGRIND_CMD=(valgrind -q --leak-check=full
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+    --show-leak-kinds=definite,indirect --num-callers=30)
+
 SITE=""	# temp dir of this test
 DPID=""	# pid of the running daemon, "" when stopped
 
@@ -151,7 +161,7 @@ outbox_has_link() {
 }
 
 wait_until() {
-	local secs=$1 what=$2 i=0
+	local secs=$(($1 * SLOW)) what=$2 i=0
 	shift 2
 	while ! "$@" >/dev/null 2>&1; do
 		i=$((i + 1))
@@ -168,7 +178,7 @@ sent_count() {	# ID: how many recipients of alert ID are "sent"
 
 # wait_sent ID N [SECONDS]: until N recipients of alert ID are sent.
 wait_sent() {
-	local id=$1 n=$2 secs=${3:-20} i=0 got=""
+	local id=$1 n=$2 secs=$((${3:-20} * SLOW)) i=0 got=""
 	while :; do
 		got=$(sent_count "$id" 2>/dev/null || echo "?")
 		[ "$got" = "$n" ] && return 0
@@ -195,7 +205,7 @@ cleanup() {
 	set +e
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID" 2>/dev/null
-		for _ in $(seq 1 100); do
+		for _ in $(seq 1 $((100 * SLOW))); do
 			kill -0 "$DPID" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -282,7 +292,11 @@ start_daemon() {
 	local i=0
 	[ -z "$DPID" ] || fail "start_daemon: a daemon is already running"
 	echo "==== start $(date +%T.%N)" >>"$LOG"
-	"$CRISISCASTD" -d -f "$CFG" 2>>"$LOG" &
+	if [ -n "$VALGRIND" ]; then
+		"${VALGRIND_CMD[@]}" "$CRISISCASTD" -d -f "$CFG" 2>>"$LOG" &
+	else
+		"$CRISISCASTD" -d -f "$CFG" 2>>"$LOG" &
+	fi
 	DPID=$!
 	while ! ctl ping >/dev/null 2>&1; do
 		if ! kill -0 "$DPID" 2>/dev/null; then
@@ -292,7 +306,8 @@ start_daemon() {
 			fail "crisiscastd exited during start"
 		fi
 		i=$((i + 1))
-		[ "$i" -le 100 ] || fail "crisiscastd did not answer ping within 10 s"
+		[ "$i" -le $((100 * SLOW)) ] ||
+		    fail "crisiscastd did not answer ping within $((10 * SLOW)) s"
 		sleep 0.1
 	done
 }
@@ -324,7 +339,7 @@ stop_site() {
 	kill -TERM "$DPID"
 	while kill -0 "$DPID" 2>/dev/null; do
 		i=$((i + 1))
-		if [ "$i" -gt 300 ]; then
+		if [ "$i" -gt $((300 * SLOW)) ]; then
 			kill -KILL "$DPID" 2>/dev/null || true
 			wait "$DPID" 2>/dev/null || true
 			DPID=""
@@ -335,6 +350,8 @@ stop_site() {
 	wait "$DPID" || rc=$?
 	DPID=""
 	check_sanitizers
+	[ "$rc" -ne 99 ] || { grep -E '^==[0-9]+==' "$LOG" >&2 || true
+		fail "valgrind found errors or leaks in crisiscastd (exit 99)"; }
 	[ "$rc" -eq 0 ] || fail "crisiscastd exited $rc after SIGTERM"
 }
 

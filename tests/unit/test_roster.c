@@ -361,6 +361,23 @@ test_bad_duplicate_login(void **state)
 	    "dup_login.yaml:8:12", 1);
 }
 
+/* The first file's yamada lacks a title: only that error, no crash. */
+static void
+test_bad_conflict_missing_title(void **state)
+{
+	struct roster r;
+	struct diags d = {0};
+
+	(void)state;
+	assert_int_equal(load(&r, &d, BAD "untitled_a.yaml",
+	    BAD "conflict_b.yaml", NULL), -1);
+	assert_int_equal(diag_errors(&d), 1);
+	assert_non_null(strstr(d.msgs[0], "untitled_a.yaml:7:"));
+	assert_non_null(strstr(d.msgs[0], "title"));
+	assert_int_equal(r.nmembers, 0);
+	diag_free(&d);
+}
+
 static void
 test_bad_conflict_two_files(void **state)
 {
@@ -771,6 +788,7 @@ main(void)
 		cmocka_unit_test(test_bad_kind),
 		cmocka_unit_test(test_bad_duplicate_login),
 		cmocka_unit_test(test_bad_conflict_two_files),
+		cmocka_unit_test(test_bad_conflict_missing_title),
 		cmocka_unit_test(test_bad_duplicate_group),
 		cmocka_unit_test(test_bad_every_problem),
 		cmocka_unit_test(test_bad_shelters),

@@ -1,0 +1,77 @@
+#!/bin/bash
+# 61-notify: crisiscastd speaks the sd_notify protocol a Type=notify unit
+# with WatchdogSec= expects, checked against a fake NOTIFY_SOCKET: READY=1
+# after start; WATCHDOG=1 at half of WATCHDOG_USEC (here every 0.5 s);
+# SIGHUP answers RELOADING=1 with a current MONOTONIC_USEC, then READY=1
+# (and a failed reload too); SIGTERM sends STOPPING=1 before the exit.
+. "$(dirname "$0")/lib.sh"
+write_config
+
+NOTIFY=$SITE/notify.sock
+MSGS=$SITE/notify.log
+python3 - "$NOTIFY" "$MSGS" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        msg = s.recv(4096).decode()
+        f.write(msg.replace("\n", "|") + "\n")
+        f.flush()
+EOF
+LPID=$!
+# Stop the listener too; cleanup exits with the test's status.
+trap 'rc=$?; kill $LPID 2>/dev/null; (exit $rc); cleanup' EXIT
+for _ in $(seq 1 50); do [ -S "$NOTIFY" ] && break; sleep 0.1; done
+[ -S "$NOTIFY" ] || fail "fake notify socket did not appear"
+
+count() { grep -c -- "$1" "$MSGS" 2>/dev/null || true; }
+count_ge() { [ "$(count "$1")" -ge "$2" ]; }	# PATTERN N
+monotonic_usec() {
+	python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000)'
+}
+
+note "READY=1 and the watchdog"
+NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=1000000 start_daemon
+wait_until 5 "READY=1" count_ge '^READY=1' 1
+assert_match "$(cat "$MSGS")" '^READY=1\|STATUS=94 accounts' "first READY=1"
+sleep 1.6
+n=$(count '^WATCHDOG=1$')
+assert_ge 2 "$n" "WATCHDOG=1 keep-alives in 1.6 s at WATCHDOG_USEC=1 s"
+[ "$n" -le 5 ] || fail "too many keep-alives: $n in 1.6 s"
+assert_contains "$(cat "$LOG")" "watchdog: keep-alive every 500 ms" "log"
+
+note "SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1"
+before=$(monotonic_usec)
+kill -HUP "$DPID"
+wait_until 5 "READY=1 after the reload" count_ge '^READY=1$' 1
+after=$(monotonic_usec)
+line=$(grep '^RELOADING=1' "$MSGS" | tail -n 1)
+assert_match "$line" '^RELOADING=1\|MONOTONIC_USEC=[0-9]+$' "RELOADING=1 message"
+mono=${line##*=}
+[ "$mono" -ge "$before" ] && [ "$mono" -le "$after" ] ||
+    fail "MONOTONIC_USEC $mono not between $before and $after"
+# RELOADING=1 comes before its READY=1.
+order=$(grep -n -e '^RELOADING=1' -e '^READY=1$' "$MSGS" | cut -d: -f2 | tr '\n' ' ')
+assert_eq "RELOADING=1|MONOTONIC_USEC=$mono READY=1 " "$order" "reload order"
+
+note "a failed reload still ends in READY=1"
+cp "$CFG" "$SITE/cfg.bak"
+echo "bogus_key: 1" >>"$CFG"
+kill -HUP "$DPID"
+wait_until 5 "second READY=1" count_ge '^READY=1$' 2
+assert_eq 2 "$(count '^RELOADING=1')" "RELOADING=1 per SIGHUP"
+cp "$SITE/cfg.bak" "$CFG"
+expect_rc 0 ctl ping
+
+note "the watchdog keeps going after reloads"
+n=$(count '^WATCHDOG=1$')
+sleep 1.1
+assert_ge $((n + 2)) "$(count '^WATCHDOG=1$')" "keep-alives after reload"
+
+note "SIGTERM: STOPPING=1"
+stop_site
+assert_eq 1 "$(count '^STOPPING=1$')" "STOPPING=1"
+last=$(grep -v '^WATCHDOG=1$' "$MSGS" | tail -n 1)
+assert_eq "STOPPING=1" "$last" "STOPPING=1 is the last state message"
+note "ok"
