@@ -25,7 +25,7 @@ DEB_PKGS  := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
              libsqlite3-dev libcjson-dev libyaml-dev libssl-dev \
              libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3 \
              openssl curl python3-cryptography python3-aiosmtpd apprise \
-             chromium fonts-ipafont-gothic nodejs libxml2-utils prometheus \
+             chromium fonts-ipafont-gothic nodejs libxml2-utils prometheus wrk \
              clang libclang-rt-14-dev valgrind
 
 BUILD     ?= build
@@ -159,8 +159,13 @@ valgrind:
 	    tests/run-integration.sh $(VALGRIND_TESTS)
 
 # Fan-out figures (bench/fanout.sh); not part of check.
+# Benchmarks print `name value unit` lines; the whole run is kept in
+# bench/results.txt. Not part of check: figures, not pass/fail.
 bench: all
-	@BUILD=$(abspath $(BUILD)) bench/fanout.sh
+	@{ BUILD=$(abspath $(BUILD)) bench/idle.sh && \
+	    BUILD=$(abspath $(BUILD)) bench/fanout.sh && \
+	    BUILD=$(abspath $(BUILD)) bench/confirm.sh; } >bench/results.txt; \
+	    rc=$$?; cat bench/results.txt; exit $$rc
 
 include fuzz/fuzz.mk
 
