@@ -14,83 +14,16 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "chain.h"
 #include "daemon.h"
 
 #define RETRY_SECS	5	/* after a database error */
-#define LATE_USECS	20000	/* fire just after a deadline, never before */
-
-struct waiter {
-	int64_t alert;
-	struct event *ev;
-	struct waiter *next;
-};
-
-static struct waiter *waiters;
 
 static void run_alert(int64_t id);
 
-static struct waiter **
-find(int64_t alert)
-{
-	struct waiter **wp;
+static struct alert_timers timers = { .fire = run_alert };
 
-	for (wp = &waiters; *wp != NULL; wp = &(*wp)->next)
-		if ((*wp)->alert == alert)
-			break;
-	return wp;
-}
-
-static void
-disarm(int64_t alert)
-{
-	struct waiter **wp = find(alert), *w = *wp;
-
-	if (w == NULL)
-		return;
-	*wp = w->next;
-	event_free(w->ev);
-	free(w);
-}
-
-static void
-on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct waiter *w = arg;
-
-	(void)fd;
-	(void)what;
-	if (!cd->stopping)
-		run_alert(w->alert);
-}
-
-/* (Re)arms the alert's timer for `when` (epoch seconds). */
-static void
-arm(int64_t alert, time_t when)
-{
-	struct waiter *w = *find(alert);
-	struct timeval now, tv = { 0, 0 };
-	long long us;
-
-	if (w == NULL) {
-		w = xcalloc(1, sizeof(*w));
-		w->alert = alert;
-		if ((w->ev = evtimer_new(cd->base, on_timer, w)) == NULL)
-			fatalx("evtimer_new failed");
-		w->next = waiters;
-		waiters = w;
-	}
-	gettimeofday(&now, NULL);
-	us = ((long long)when - now.tv_sec) * 1000000LL - now.tv_usec +
-	    LATE_USECS;
-	if (us > 0) {
-		tv.tv_sec = (time_t)(us / 1000000);
-		tv.tv_usec = (suseconds_t)(us % 1000000);
-	}
-	evtimer_add(w->ev, &tv);
-}
 
 static const char *
 tag_label(const char *tag, char *buf, size_t bufsz)
@@ -238,9 +171,9 @@ run_alert(int64_t id)
 			if (rc < 0) {
 				log_warnx("approval chain of alert %lld: %s",
 				    (long long)id, store_error(cd->store));
-				arm(id, now + RETRY_SECS);
+				alert_timer_arm(&timers, id, now + RETRY_SECS);
 			} else
-				disarm(id);
+				alert_timer_disarm(&timers, id);
 			if (rc == 0)
 				alert_row_free(&a);
 			break;
@@ -256,7 +189,7 @@ run_alert(int64_t id)
 		};
 		switch (chain_due(&clk, now, &when)) {
 		case CHAIN_WAIT:
-			arm(id, when);
+			alert_timer_arm(&timers, id, when);
 			alert_row_free(&a);
 			goto out;
 		case CHAIN_ESCALATE:
@@ -271,7 +204,7 @@ run_alert(int64_t id)
 			log_warnx("approval chain of alert %lld: %s; again in "
 			    "%ds", (long long)id, store_error(cd->store),
 			    RETRY_SECS);
-			arm(id, now + RETRY_SECS);
+			alert_timer_arm(&timers, id, now + RETRY_SECS);
 			break;
 		}
 		acted |= rc == 0;
@@ -312,13 +245,12 @@ approval_alert_drafted(int64_t alert)
 void
 approval_alert_decided(int64_t alert)
 {
-	disarm(alert);
+	alert_timer_disarm(&timers, alert);
 	board_notify(alert);
 }
 
 void
 approval_shutdown(void)
 {
-	while (waiters != NULL)
-		disarm(waiters->alert);
+	alert_timers_clear(&timers);
 }

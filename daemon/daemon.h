@@ -123,6 +123,17 @@ void	board_shutdown(void);
 /* metrics.c: GET /metrics, Prometheus text format, behind board_access */
 void	metrics_init(void);
 
+/* alert_timer.c: one timer per alert for a role; fire(alert) runs just
+ * after the deadline given to alert_timer_arm (re-arming moves it) */
+struct alert_timer;
+struct alert_timers {
+	void (*fire)(int64_t alert);
+	struct alert_timer *list;
+};
+void	alert_timer_arm(struct alert_timers *set, int64_t alert, time_t when);
+void	alert_timer_disarm(struct alert_timers *set, int64_t alert);
+void	alert_timers_clear(struct alert_timers *set);
+
 /*
  * approval.c: the approval chain's timers (step_timeout, link_ttl).
  * approval_init (after fanout_init) arms a timer for every pending alert in

@@ -20,26 +20,18 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "daemon.h"
 #include "followup.h"
 
 #define RETRY_SECS	5	/* after a database error */
-#define LATE_USECS	20000	/* fire just after a deadline, never before */
 #define RECIPIENT_TOKEN_TTL	(7 * 86400)
 /* Who gets the call list besides the sender: admins with this title. */
 #define CRISIS_HEAD_TITLE	"危機管理室長"
 
-struct waiter {
-	int64_t alert;
-	struct event *ev;
-	struct waiter *next;
-};
-
-static struct waiter *waiters;
-
 static void run_alert(int64_t id);
+
+static struct alert_timers timers = { .fire = run_alert };
 
 /* ------------------------------------------------------------------ */
 /* Who is where: one entry per recipient of an alert. */
@@ -405,67 +397,6 @@ complete(const struct alert_row *a, const struct people *p, time_t now)
 	    NULL, NULL, "out of attempts");
 }
 
-/* ------------------------------------------------------------------ */
-/* Timers (approval.c's shape). */
-
-static struct waiter **
-find(int64_t alert)
-{
-	struct waiter **wp;
-
-	for (wp = &waiters; *wp != NULL; wp = &(*wp)->next)
-		if ((*wp)->alert == alert)
-			break;
-	return wp;
-}
-
-static void
-disarm(int64_t alert)
-{
-	struct waiter **wp = find(alert), *w = *wp;
-
-	if (w == NULL)
-		return;
-	*wp = w->next;
-	event_free(w->ev);
-	free(w);
-}
-
-static void
-on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct waiter *w = arg;
-
-	(void)fd;
-	(void)what;
-	if (!cd->stopping)
-		run_alert(w->alert);
-}
-
-static void
-arm(int64_t alert, time_t when)
-{
-	struct waiter *w = *find(alert);
-	struct timeval now, tv = { 0, 0 };
-	long long us;
-
-	if (w == NULL) {
-		w = xcalloc(1, sizeof(*w));
-		w->alert = alert;
-		if ((w->ev = evtimer_new(cd->base, on_timer, w)) == NULL)
-			fatalx("evtimer_new failed");
-		w->next = waiters;
-		waiters = w;
-	}
-	gettimeofday(&now, NULL);
-	us = ((long long)when - now.tv_sec) * 1000000LL - now.tv_usec +
-	    LATE_USECS;
-	if (us > 0) {
-		tv.tv_sec = (time_t)(us / 1000000);
-		tv.tv_usec = (suseconds_t)(us % 1000000);
-	}
-	evtimer_add(w->ev, &tv);
-}
 
 enum step { STEP_ROUND, STEP_ESCALATE, STEP_SETTLE };
 
@@ -548,9 +479,9 @@ run_alert(int64_t id)
 			if (rc < 0) {
 				log_warnx("follow-up of alert %lld: %s",
 				    (long long)id, store_error(cd->store));
-				arm(id, now + RETRY_SECS);
+				alert_timer_arm(&timers, id, now + RETRY_SECS);
 			} else
-				disarm(id);
+				alert_timer_disarm(&timers, id);
 			if (rc == 0)
 				alert_row_free(&a);
 			break;
@@ -559,7 +490,7 @@ run_alert(int64_t id)
 			log_warnx("follow-up of alert %lld: %s", (long long)id,
 			    store_error(cd->store));
 			alert_row_free(&a);
-			arm(id, now + RETRY_SECS);
+			alert_timer_arm(&timers, id, now + RETRY_SECS);
 			break;
 		}
 		clk = (struct followup_clock){
@@ -574,7 +505,7 @@ run_alert(int64_t id)
 		else {
 			switch (followup_due(&clk, now, &when)) {
 			case FOLLOWUP_WAIT:
-				arm(id, when);
+				alert_timer_arm(&timers, id, when);
 				people_free(&p);
 				alert_row_free(&a);
 				goto out;
@@ -595,11 +526,11 @@ run_alert(int64_t id)
 		if (rc < 0) {
 			log_warnx("follow-up of alert %lld: %s; again in %ds",
 			    (long long)id, store_error(cd->store), RETRY_SECS);
-			arm(id, now + RETRY_SECS);
+			alert_timer_arm(&timers, id, now + RETRY_SECS);
 			break;
 		}
 		if (rc == 2) {
-			arm(id, now + RETRY_SECS);
+			alert_timer_arm(&timers, id, now + RETRY_SECS);
 			break;
 		}
 		acted |= rc == 0;
@@ -656,7 +587,7 @@ followup_confirmed(int64_t alert)
 	    &made) == 0) {
 		log_info("alert %lld: everyone confirmed; complete",
 		    (long long)alert);
-		disarm(alert);
+		alert_timer_disarm(&timers, alert);
 	}
 }
 
@@ -809,6 +740,5 @@ followup_describe(const struct alert_row *a, const struct delivery_row *rows,
 void
 followup_shutdown(void)
 {
-	while (waiters != NULL)
-		disarm(waiters->alert);
+	alert_timers_clear(&timers);
 }
