@@ -23,7 +23,7 @@ outbox field link kind=alert alert="$id" | sed 's|^https\?://[^/]*||' \
     | shuf >"$SITE/paths"	# confirmations come in any order
 [ "$(wc -l <"$SITE/paths")" -eq "$N" ] || fail "expected $N links in the outbox"
 CONFIRM_PATHS=$SITE/paths CONFIRM_THREADS=1 \
-    wrk -t1 -c"$CONNS" -d60s --timeout 10s -s "$here/confirm.lua" "$BASE_URL" |
+    wrk -t1 -c"$CONNS" -d$((N / 500 + 10))s --timeout 10s -s "$here/confirm.lua" "$BASE_URL" |
     grep -E '^confirm_'
 echo "confirm_recorded $(sqlite3 -readonly "$STATE/state.db" "SELECT count(*) FROM deliveries WHERE alert_id = $id AND confirmed_at IS NOT NULL") confirmations"
 echo "confirm_connections $CONNS connections"

@@ -74,18 +74,38 @@ int	alert_describe(int64_t id, bool rendered, cJSON *result,
  * with a Japanese reason in errors (no such alert, database trouble). */
 int	alert_cap(int64_t id, cJSON *result, struct buf *errors);
 
-/* alert.c, continued */
+/* ack.c: acknowledgements */
 /*
  * A recipient opened their page (read) or confirmed (page button, LINE WORKS
  * postback, ntfy action). First time only; state only moves forward; each
  * an audit row. how: "page", "lineworks", "ntfy", ...; client: who sent
  * it (address, user agent). Return 0 changed, 1 already so (or not
  * allowed: a response that is not one of the tag's), -1 database error.
+ * Each in its own transaction, committed before the call returns.
  */
 int	delivery_mark_read(int64_t delivery_id, const char *how,
 	    const char *client);
 int	delivery_confirm(int64_t delivery_id, const char *response,
 	    const char *how, const char *client);
+/*
+ * delivery_confirm() committed in a group: queued now, recorded in one
+ * transaction with every confirmation queued in the same loop turn, and
+ * done(rc, arg) is called from the loop after that COMMIT with the value
+ * delivery_confirm() would have returned, never from inside this call.
+ * So a reply sent from done() only acknowledges what is on disk. The
+ * strings are copied; arg is the caller's until done runs.
+ */
+typedef void (*ack_done_fn)(int rc, void *arg);
+void	delivery_confirm_later(int64_t delivery_id, const char *response,
+	    const char *how, const char *client, ack_done_fn done, void *arg);
+/* Since the daemon started: confirmations queued by
+ * delivery_confirm_later(), and the group transactions that took them. */
+void	ack_counts(unsigned long *queued, unsigned long *groups);
+/* Commits what is queued and calls its done callbacks; before the HTTP
+ * server stops, so their requests are still alive. */
+void	ack_shutdown(void);
+
+/* alert.c, continued */
 /*
  * Approval requests to approver number `step` of approval.approvers, one
  * per approval channel they can be reached on; their links expire with the

@@ -817,6 +817,51 @@ recipient_page(struct evhttp_request *req, const struct delivery_row *d,
 	send_page(req, HTTP_OK, "OK", &b);
 }
 
+/* A confirmation waiting for its group commit: what its reply needs. The
+ * request stays valid until a reply is sent, even when the client has
+ * gone (libevent then detaches it from the connection and frees it on the
+ * reply). */
+struct confirming {
+	struct evhttp_request *req;
+	int64_t delivery_id;
+	bool drill;
+	char *response;
+};
+
+/* ack_done_fn: the confirmation is on disk (or failed): reply. */
+static void
+confirm_done(int rc, void *arg)
+{
+	struct confirming *c = arg;
+	struct evhttp_request *req = c->req;
+	char *text = NULL;
+
+	if (rc < 0)
+		server_error(req);
+	else if (rc == 1) {
+		struct delivery_row now;
+		const char *first = NULL;
+		memset(&now, 0, sizeof(now));
+		if (store_delivery_get(cd->store, c->delivery_id, &now) == 0)
+			first = now.response;
+		text = xasprintf("すでに確認済みです（最初の回答: %s）。",
+		    first ? first : "確認しました");
+		delivery_row_free(&now);
+		decided_page(req, HTTP_OK, "OK", c->drill, "確認済みです",
+		    text);
+	} else {
+		text = xasprintf("確認しました。回答「%s」を受け付けました。",
+		    c->response);
+		decided_page(req, HTTP_OK, "OK", c->drill, "確認しました",
+		    text);
+	}
+	free(text);
+	free(c->response);
+	free(c);
+}
+
+/* POST /r/TOKEN: the answer is checked here, recorded with the other
+ * confirmations of this loop turn, and answered once committed. */
 static void
 recipient_confirm(struct evhttp_request *req, const struct delivery_row *d,
     const struct alert_row *a)
@@ -826,9 +871,9 @@ recipient_confirm(struct evhttp_request *req, const struct delivery_row *d,
 	size_t n = choices(t, &v);
 	const char *response;
 	bool known = false;
-	char *client = NULL, *text = NULL;
+	char *client;
+	struct confirming *c;
 	struct form f;
-	int rc;
 
 	if (read_form(req, &f) < 0)
 		return;
@@ -845,28 +890,16 @@ recipient_confirm(struct evhttp_request *req, const struct delivery_row *d,
 		    "この連絡は取り消されました。回答は不要です。");
 		goto out;
 	}
+	c = xcalloc(1, sizeof(*c));
+	c->req = req;
+	c->delivery_id = d->id;
+	c->drill = a->drill;
+	c->response = xstrdup(response);
 	client = client_of(req);
-	rc = delivery_confirm(d->id, response, "page", client);
-	if (rc < 0) {
-		server_error(req);
-		goto out;
-	}
-	if (rc == 1) {
-		struct delivery_row now;
-		const char *first = NULL;
-		if (store_delivery_get(cd->store, d->id, &now) == 0)
-			first = now.response;
-		text = xasprintf("すでに確認済みです（最初の回答: %s）。",
-		    first ? first : "確認しました");
-		delivery_row_free(&now);
-		decided_page(req, HTTP_OK, "OK", a->drill, "確認済みです", text);
-		goto out;
-	}
-	text = xasprintf("確認しました。回答「%s」を受け付けました。", response);
-	decided_page(req, HTTP_OK, "OK", a->drill, "確認しました", text);
-out:
-	free(text);
+	delivery_confirm_later(d->id, response, "page", client, confirm_done,
+	    c);
 	free(client);
+out:
 	form_free(&f);
 }
 

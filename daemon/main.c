@@ -375,6 +375,7 @@ main(int argc, char *argv[])
 
 	audit_now("crisiscastd", "stopped", 0, NULL, NULL, NULL);
 	board_shutdown();
+	ack_shutdown();
 	httpd_stop();
 	approval_shutdown();
 	followup_shutdown();

@@ -252,6 +252,21 @@ render(struct buf *b)
 		buf_printf(b, "\"} %lu\n", cd->transports[i].pauses);
 	}
 
+	{
+		unsigned long queued, groups;
+		ack_counts(&queued, &groups);
+		head(b, "crisiscast_page_confirmations_total", "counter",
+		    "Confirmations posted on recipient pages since the daemon "
+		    "started.");
+		buf_printf(b, "crisiscast_page_confirmations_total %lu\n",
+		    queued);
+		head(b, "crisiscast_confirmation_commits_total", "counter",
+		    "Transactions that recorded those confirmations; "
+		    "confirmations that arrive together share one commit.");
+		buf_printf(b, "crisiscast_confirmation_commits_total %lu\n",
+		    groups);
+	}
+
 	/* Decisions by a person (policy approvals wait for nobody). */
 	histogram(b, "crisiscast_approval_wait_seconds",
 	    "Seconds from an alert's draft to its approver's decision.",

@@ -1,0 +1,259 @@
+/*
+ * ack.c: acknowledgements of alert deliveries: a recipient read their page
+ * or confirmed (page button, LINE WORKS postback, ntfy action).
+ *
+ * One acknowledgement is a state change of the delivery plus its audit row,
+ * written together. delivery_mark_read() and delivery_confirm() do that in
+ * their own transaction and return when it is committed.
+ * delivery_confirm_later() is for bursts (94 people pressing 確認しました
+ * within a minute, or 30,000): it queues the confirmation, and once per
+ * loop turn one BEGIN IMMEDIATE ... COMMIT records every confirmation queued
+ * since, so the cost of the fsync is shared. Each caller hears the outcome
+ * only after that COMMIT, so a 2xx is never sent for a confirmation that is
+ * not on disk. When the group transaction fails (a full disk, say), every
+ * member is retried in a transaction of its own, so one bad row does not
+ * take the others down with it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+/* At most this many confirmations in one transaction; the rest wait for
+ * the next loop turn. Bounds the time the loop spends in one flush. */
+#define ACK_GROUP_MAX	512
+
+struct ack {
+	int64_t delivery_id;
+	char *response;		/* NULL: read */
+	char *how, *client;
+	ack_done_fn done;
+	void *arg;
+	int rc;			/* as delivery_confirm() returns */
+	int64_t alert;		/* once recorded: the delivery's alert */
+	char *member;		/* and its recipient */
+};
+
+static struct ack *queue;
+static size_t nqueue, queue_cap;
+static struct event *flush_ev;
+static unsigned long ngroups, nqueued;	/* since start, for /metrics */
+
+/*
+ * Records one acknowledgement inside the caller's transaction: checks that
+ * the delivery is an alert delivery and the response one the tag allows,
+ * then marks it and writes its audit row. Returns 0 changed, 1 already so
+ * or not allowed, -1 on a database error (the transaction is then spoilt).
+ */
+static int
+record(struct ack *k, time_t now)
+{
+	struct delivery_row d;
+	struct alert_row a;
+	const struct tag *t;
+	char *detail;
+	bool allowed = k->response == NULL;
+	int rc;
+
+	if ((rc = store_delivery_get(cd->store, k->delivery_id, &d)) != 0)
+		return rc;
+	if (strcmp(d.kind, "alert") != 0 ||
+	    (rc = store_alert_get(cd->store, d.alert_id, &a)) != 0) {
+		delivery_row_free(&d);
+		return rc < 0 ? -1 : 1;
+	}
+	t = rules_tag(&cd->site.rules, a.tag);
+	for (size_t i = 0; !allowed && t != NULL && i < t->nresponses; i++)
+		allowed = strcmp(t->responses[i], k->response) == 0;
+	/* A tag a reload removed (or one without choices) still confirms. */
+	if (!allowed && (t == NULL || t->nresponses == 0))
+		allowed = strcmp(k->response, "確認しました") == 0;
+	rc = 1;
+	if (allowed) {
+		const char *client = k->client ? k->client : "-";
+		detail = k->response ? xasprintf("%s (%s, %s)", k->response,
+		    k->how, client) : xasprintf("%s, %s", k->how, client);
+		rc = k->response ? store_delivery_confirm(cd->store,
+		    k->delivery_id, now, k->response, k->how) :
+		    store_delivery_read(cd->store, k->delivery_id, now);
+		if (rc == 0 && store_audit(cd->store, now, d.member,
+		    k->response ? "confirmed" : "read", d.alert_id, d.member,
+		    d.channel, detail) < 0)
+			rc = -1;
+		if (rc == 0) {
+			k->alert = d.alert_id;
+			k->member = xstrdup(d.member);
+		}
+		free(detail);
+	}
+	alert_row_free(&a);
+	delivery_row_free(&d);
+	return rc;
+}
+
+/* After the COMMIT of a recorded acknowledgement. */
+static void
+committed(const struct ack *k)
+{
+	log_info("alert %lld: %s %s via %s", (long long)k->alert, k->member,
+	    k->response ? "confirmed" : "read", k->how);
+}
+
+/* One acknowledgement in its own transaction; the board and the follow-up
+ * hear of it once it is committed. */
+static int
+acknowledge(struct ack *k)
+{
+	int rc = -1;
+
+	free(k->member);
+	k->member = NULL;
+	if (store_begin(cd->store) == 0 &&
+	    (rc = record(k, daemon_now())) >= 0 && store_commit(cd->store) == 0) {
+		if (rc == 0) {
+			committed(k);
+			board_notify(k->alert);
+			if (k->response != NULL)
+				followup_confirmed(k->alert);
+		}
+		free(k->member);
+		k->member = NULL;
+		return rc;
+	}
+	log_warnx("acknowledge delivery %lld: %s", (long long)k->delivery_id,
+	    store_error(cd->store));
+	store_rollback(cd->store);
+	free(k->member);
+	k->member = NULL;
+	return -1;
+}
+
+int
+delivery_mark_read(int64_t delivery_id, const char *how, const char *client)
+{
+	struct ack k = { .delivery_id = delivery_id, .how = (char *)how,
+	    .client = (char *)client };
+
+	return acknowledge(&k);
+}
+
+int
+delivery_confirm(int64_t delivery_id, const char *response, const char *how,
+    const char *client)
+{
+	struct ack k = { .delivery_id = delivery_id,
+	    .response = (char *)(response ? response : "確認しました"),
+	    .how = (char *)how, .client = (char *)client };
+
+	return acknowledge(&k);
+}
+
+/*
+ * Commits the queued confirmations (up to ACK_GROUP_MAX) in one
+ * transaction, then tells each caller, then the board and the follow-up
+ * (once per alert). Runs from the loop.
+ */
+static void
+flush(evutil_socket_t fd, short what, void *arg)
+{
+	size_t n = nqueue < ACK_GROUP_MAX ? nqueue : ACK_GROUP_MAX;
+	struct ack *group = xcalloc(n ? n : 1, sizeof(*group));
+	time_t now = daemon_now();
+	bool ok;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	memcpy(group, queue, n * sizeof(*group));
+	memmove(queue, queue + n, (nqueue - n) * sizeof(*queue));
+	nqueue -= n;
+	if (nqueue > 0)
+		event_active(flush_ev, EV_TIMEOUT, 0);
+
+	ok = store_begin(cd->store) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (group[i].rc = record(&group[i], now)) >= 0;
+	if (ok && store_commit(cd->store) < 0)
+		ok = false;
+	ngroups++;
+	if (!ok) {
+		log_warnx("confirmations: group of %zu: %s; recording them one "
+		    "by one", n, store_error(cd->store));
+		store_rollback(cd->store);
+		for (size_t i = 0; i < n; i++)
+			group[i].rc = acknowledge(&group[i]);
+	} else
+		for (size_t i = 0; i < n; i++)
+			if (group[i].rc == 0)
+				committed(&group[i]);
+	for (size_t i = 0; i < n; i++)
+		if (group[i].done != NULL)
+			group[i].done(group[i].rc, group[i].arg);
+	/* acknowledge() already told the board and the follow-up. */
+	for (size_t i = 0; ok && i < n; i++) {
+		bool seen = false;
+		if (group[i].rc != 0)
+			continue;
+		for (size_t j = 0; !seen && j < i; j++)
+			seen = group[j].rc == 0 && group[j].alert == group[i].alert;
+		if (!seen) {
+			board_notify(group[i].alert);
+			followup_confirmed(group[i].alert);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(group[i].response);
+		free(group[i].how);
+		free(group[i].client);
+		free(group[i].member);
+	}
+	free(group);
+}
+
+/* Contract in daemon.h. */
+void
+delivery_confirm_later(int64_t delivery_id, const char *response,
+    const char *how, const char *client, ack_done_fn done, void *arg)
+{
+	if (flush_ev == NULL &&
+	    (flush_ev = event_new(cd->base, -1, 0, flush, NULL)) == NULL)
+		fatalx("confirmations: cannot make an event");
+	if (nqueue == queue_cap) {
+		queue_cap = queue_cap ? queue_cap * 2 : 64;
+		queue = xreallocarray(queue, queue_cap, sizeof(*queue));
+	}
+	nqueued++;
+	queue[nqueue++] = (struct ack){
+		.delivery_id = delivery_id,
+		.response = xstrdup(response ? response : "確認しました"),
+		.how = xstrdup(how),
+		.client = client ? xstrdup(client) : NULL,
+		.done = done, .arg = arg,
+	};
+	/* Runs after every event already active in this loop turn, so the
+	 * requests read in one turn share one commit. */
+	if (nqueue == 1)
+		event_active(flush_ev, EV_TIMEOUT, 0);
+}
+
+/* Contract in daemon.h. */
+void
+ack_counts(unsigned long *queued, unsigned long *groups)
+{
+	*queued = nqueued;
+	*groups = ngroups;
+}
+
+/* Contract in daemon.h. */
+void
+ack_shutdown(void)
+{
+	while (nqueue > 0)
+		flush(-1, 0, NULL);
+	if (flush_ev != NULL)
+		event_free(flush_ev);
+	flush_ev = NULL;
+	free(queue);
+	queue = NULL;
+	queue_cap = 0;
+}
