@@ -1,12 +1,17 @@
 /*
  * transport.c: the registry of transports and the running instances, one
- * per configured channel. Unknown types and bad settings fail at config
- * load (crisiscastd -n), never at send time.
+ * per configured channel, and what the transports share (secrets, reading
+ * an HTTP reply, reporting from the loop, callback routes). Unknown types
+ * and bad settings fail at config load (crisiscastd -n), never at send
+ * time.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
 
 #include "daemon.h"
 #include "http_client.h"
@@ -28,6 +33,51 @@ transport_lookup(const char *type)
 		if (strcmp(transports[i]->name, type) == 0)
 			return transports[i];
 	return NULL;
+}
+
+/* A report waiting for the loop's next turn; the strings follow it. */
+struct report_later {
+	send_done done;
+	void *arg;
+	struct send_report r;
+	char strings[];
+};
+
+static void
+report_later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct report_later *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->done(l->arg, &l->r);
+	free(l);
+}
+
+void
+transport_report_later(struct event_base *base, send_done done, void *arg,
+    const struct send_report *r)
+{
+	size_t elen = r->error ? strnlen(r->error, TRANSPORT_ERROR_MAX - 1) : 0;
+	size_t plen = r->provider_id ? strlen(r->provider_id) : 0;
+	struct report_later *l = xcalloc(1, sizeof(*l) + elen + plen + 2);
+	char *p = l->strings;
+
+	l->done = done;
+	l->arg = arg;
+	l->r = *r;
+	if (r->error != NULL) {
+		memcpy(p, r->error, elen);
+		l->r.error = p;
+		p += elen + 1;
+	}
+	if (r->provider_id != NULL) {
+		memcpy(p, r->provider_id, plen);
+		l->r.provider_id = p;
+	}
+	if (event_base_once(base, -1, EV_TIMEOUT, report_later_cb, l,
+	    NULL) < 0)
+		fatalx("event_base_once failed");
 }
 
 #define SECRET_MAX 16384
@@ -70,6 +120,29 @@ transport_secret(const struct transport_conf *tc, const struct config *c,
 		return NULL;
 	}
 	return s;
+}
+
+void
+transport_secret_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+char *
+transport_check_secret(const struct transport_conf *tc,
+    const struct config *c, const char *key, bool required, struct diags *d)
+{
+	const char *s;
+	char err[256], *v;
+
+	if (!yget_str(tc->node, key, required, d, &s))
+		return NULL;
+	if ((v = transport_secret(tc, c, key, err, sizeof(err))) == NULL)
+		ydiag(d, ymap_get(tc->node, key), "%s", err);
+	return v;
 }
 
 int
@@ -286,6 +359,86 @@ transport_http_outcome(const struct http_response *resp,
 		return;
 	}
 	r->outcome = SEND_PERMANENT;
+}
+
+void
+transport_callback_reply(struct evhttp_request *req, int code,
+    const char *reason)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	evbuffer_add_printf(b, "%s\n", reason);
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+char *
+transport_callback_body(struct evhttp_request *req, const void *inst,
+    size_t max, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	char *body;
+
+	*len = evbuffer_get_length(in);
+	if (inst == NULL) {
+		transport_callback_reply(req, HTTP_NOTFOUND, "Not Found");
+		return NULL;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		transport_callback_reply(req, HTTP_BADMETHOD,
+		    "Method Not Allowed");
+		return NULL;
+	}
+	if (*len > max) {
+		transport_callback_reply(req, 413, "Payload Too Large");
+		return NULL;
+	}
+	body = xmalloc(*len + 1);
+	evbuffer_copyout(in, body, *len);
+	body[*len] = '\0';
+	return body;
+}
+
+/* A request of transport_http_send(), from the send to its report. */
+struct http_send {
+	transport_accepted accepted;
+	send_done done;
+	void *arg;
+};
+
+static void
+http_send_reply(void *arg, const struct http_response *resp)
+{
+	struct http_send *hs = arg;
+	struct send_report r;
+	char err[256], id[64];
+
+	transport_http_outcome(resp, &r, err, sizeof(err));
+	if (r.outcome == SEND_ACCEPTED && hs->accepted != NULL)
+		hs->accepted(resp, &r, id, sizeof(id), err, sizeof(err));
+	hs->done(hs->arg, &r);
+	free(hs);
+}
+
+void
+transport_http_send(struct event_base *base, const struct http_request *req,
+    transport_accepted accepted, send_done done, void *arg)
+{
+	struct http_send *hs = xcalloc(1, sizeof(*hs));
+	char err[TRANSPORT_ERROR_MAX];
+	const struct send_report r = { .outcome = SEND_TRANSIENT,
+	    .error = err };
+
+	hs->accepted = accepted;
+	hs->done = done;
+	hs->arg = arg;
+	if (http_request(req, http_send_reply, hs) == 0)
+		return;
+	free(hs);
+	snprintf(err, sizeof(err), "cannot start the request to %s", req->url);
+	transport_report_later(base, done, arg, &r);
 }
 
 char *

@@ -35,6 +35,24 @@ struct send_report {
 
 typedef void (*send_done)(void *arg, const struct send_report *r);
 
+/*
+ * Calls done(arg, <a copy of r>) on the loop's next turn, never from inside
+ * this call: for a send() that knows its outcome before any request is
+ * under way (a bad address, a request that could not be started, a file
+ * write) and so must not report yet. r and the strings it points to are
+ * copied now; the caller may free or reuse them as soon as this returns.
+ * In the copy, error is cut to TRANSPORT_ERROR_MAX - 1 bytes, provider_id
+ * is kept whole, and a NULL stays NULL. done() gets arg untouched (what arg
+ * owns is done()'s to free, as with any report); the copy it is given is
+ * valid only during the call and is freed when done() returns. If the
+ * loop is freed before its next turn, done() is never called. If the event
+ * cannot be scheduled the daemon stops (fatalx): a delivery whose report
+ * never came would stay in flight for good.
+ */
+#define TRANSPORT_ERROR_MAX	200
+void	transport_report_later(struct event_base *base, send_done done,
+	    void *arg, const struct send_report *r);
+
 struct outmsg {
 	const char *key;		/* idempotency key, unique per delivery */
 	int64_t delivery_id;
@@ -107,6 +125,16 @@ const struct transport *transport_lookup(const char *type);
  */
 char *transport_secret(const struct transport_conf *tc, const struct config *c,
     const char *key, char *err, size_t errsz);
+/* Wipes and frees a secret, or anything holding one; NULL is fine. */
+void	transport_secret_free(char *s);
+/*
+ * For check(): the secret named by `key`, read as transport_secret() does,
+ * for the caller's own checks of it (the caller frees it); NULL when the
+ * setting is absent (an error in d when required) or cannot be read (the
+ * error in d, at the setting).
+ */
+char *transport_check_secret(const struct transport_conf *tc,
+    const struct config *c, const char *key, bool required, struct diags *d);
 
 /*
  * Settings every transport accepts (the dispatcher's): put
@@ -132,9 +160,25 @@ bool	transport_check_url(const struct transport_conf *tc, const char *key,
  * pauses the channel); other statuses permanent. err (errsz bytes) holds
  * the readable error r->error points to: "HTTP 400: <start of body>".
  */
+struct http_request;
 struct http_response;
 void	transport_http_outcome(const struct http_response *resp,
 	    struct send_report *r, char *err, size_t errsz);
+/*
+ * One request per delivery, for transports whose reply needs no more than
+ * transport_http_outcome() and a look at an accepted body: starts req
+ * (copied, as http_request() does) and reports to done(arg) exactly once,
+ * from the loop. On a 2xx reply, accepted (unless NULL) may set
+ * r->provider_id, pointing into id (idsz bytes), or turn r into a failure
+ * with r->error pointing into err (errsz bytes). A request that cannot be
+ * started is reported transient, "cannot start the request to <url>",
+ * through transport_report_later().
+ */
+typedef void (*transport_accepted)(const struct http_response *resp,
+    struct send_report *r, char *id, size_t idsz, char *err, size_t errsz);
+void	transport_http_send(struct event_base *base,
+	    const struct http_request *req, transport_accepted accepted,
+	    send_done done, void *arg);
 /*
  * The message as one JSON object (webhook body, exec stdin): key, alert,
  * kind, member, name, address, tag, priority, drill, subject, text, link,
@@ -143,5 +187,19 @@ void	transport_http_outcome(const struct http_response *resp,
 char	*outmsg_json(const struct outmsg *m);
 /* Seconds from a Retry-After value (delta or HTTP date), or -1. */
 long	transport_retry_after(const char *v);
+
+/*
+ * Provider callback routes (httpd_route). transport_callback_body() is a
+ * route's first step: when inst is NULL (the channel is gone), the method
+ * is not POST or the body is over max bytes, it answers (404, 405, 413)
+ * and returns NULL; otherwise it returns a copy of the body, NUL-terminated
+ * (it may hold other NULs: *len counts them), for the caller to verify and
+ * free. transport_callback_reply() answers with a one-line text/plain body.
+ */
+struct evhttp_request;
+char	*transport_callback_body(struct evhttp_request *req, const void *inst,
+	    size_t max, size_t *len);
+void	transport_callback_reply(struct evhttp_request *req, int code,
+	    const char *reason);
 
 #endif

@@ -56,8 +56,6 @@ struct proc {
 	struct buf out, err;
 	bool timed_out, killed;
 	struct proc *prev, *next;
-	char error[200];		/* spawn failure */
-	enum send_outcome spawn_outcome;
 };
 
 static void
@@ -312,19 +310,6 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(p->timer, &tv);
 }
 
-static void
-spawn_failed(evutil_socket_t fd, short what, void *arg)
-{
-	struct proc *p = arg;
-	struct send_report r = { .outcome = p->spawn_outcome,
-	    .error = p->error };
-
-	(void)fd;
-	(void)what;
-	p->done(p->arg, &r);
-	proc_free(p);
-}
-
 static int
 nonblock(int fd)
 {
@@ -341,6 +326,8 @@ exec_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, defs;
+	struct send_report rep = {0};
+	char err[TRANSPORT_ERROR_MAX];
 	int rc;
 
 	p->ei = ei;
@@ -422,13 +409,13 @@ fail:
 		if (er[i] >= 0)
 			close(er[i]);
 	}
-	p->spawn_outcome = rc == ENOENT || rc == EACCES || rc == ENOEXEC ?
+	snprintf(err, sizeof(err), "cannot run %s: %s", ei->argv[0],
+	    strerror(rc));
+	rep.outcome = rc == ENOENT || rc == EACCES || rc == ENOEXEC ?
 	    SEND_PERMANENT : SEND_TRANSIENT;
-	snprintf(p->error, sizeof(p->error), "cannot run %s: %s",
-	    ei->argv[0], strerror(rc));
-	if (event_base_once(ei->base, -1, EV_TIMEOUT, spawn_failed, p,
-	    NULL) < 0)
-		fatalx("event_base_once failed");
+	rep.error = err;
+	transport_report_later(ei->base, done, arg, &rep);
+	proc_free(p);
 }
 
 /* Stops every child still running; each is reported transient. */

@@ -38,15 +38,6 @@ struct file_inst {
 	struct keyset keys;
 };
 
-struct file_done {
-	send_done done;
-	void *arg;
-	enum send_outcome outcome;
-	long retry_after;
-	char error[160];
-	char provider_id[64];
-};
-
 static uint64_t
 hash_str(const char *s)
 {
@@ -200,23 +191,6 @@ fail:
 	return NULL;
 }
 
-static void
-file_report(evutil_socket_t fd, short what, void *arg)
-{
-	struct file_done *fd_ = arg;
-	struct send_report r = {
-		.outcome = fd_->outcome,
-		.retry_after = fd_->retry_after,
-		.provider_id = fd_->provider_id[0] ? fd_->provider_id : NULL,
-		.error = fd_->error[0] ? fd_->error : NULL,
-	};
-
-	(void)fd;
-	(void)what;
-	fd_->done(fd_->arg, &r);
-	free(fd_);
-}
-
 static int
 write_all(int fd, const char *p, size_t n)
 {
@@ -237,14 +211,11 @@ static void
 file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 {
 	struct file_inst *fi = inst;
-	struct file_done *res = xcalloc(1, sizeof(*res));
-	char at[40];
+	struct send_report rep = { .outcome = SEND_ACCEPTED };
+	char at[40], id[64], err[160];
 
-	res->done = done;
-	res->arg = arg;
-	res->outcome = SEND_ACCEPTED;
-	snprintf(res->provider_id, sizeof(res->provider_id), "file:%s",
-	    m->key);
+	snprintf(id, sizeof(id), "file:%s", m->key);
+	rep.provider_id = id;
 	if (keyset_has(&fi->keys, m->key)) {
 		/* Written before a crash; the database did not learn it. */
 		log_info("outbox %s: %s already written, not again", fi->channel,
@@ -281,19 +252,18 @@ file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 			/* Leave no half line behind for the next write. */
 			if (before >= 0 && ftruncate(fi->fd, before) < 0)
 				log_warn("outbox %s: truncate", fi->path);
-			res->outcome = SEND_TRANSIENT;
-			res->retry_after = RETRY_DISK_SECS;
-			snprintf(res->error, sizeof(res->error), "%s: %s",
-			    fi->path, strerror(e));
-			res->provider_id[0] = '\0';
+			rep.outcome = SEND_TRANSIENT;
+			rep.retry_after = RETRY_DISK_SECS;
+			snprintf(err, sizeof(err), "%s: %s", fi->path,
+			    strerror(e));
+			rep.error = err;
+			rep.provider_id = NULL;
 		} else
 			keyset_add(&fi->keys, m->key);
 		buf_free(&b);
 	}
 	/* Report from the loop, never from inside send(). */
-	if (event_base_once(fi->base, -1, EV_TIMEOUT, file_report, res,
-	    NULL) < 0)
-		fatalx("event_base_once failed");
+	transport_report_later(fi->base, done, arg, &rep);
 }
 
 static void

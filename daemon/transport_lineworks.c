@@ -28,7 +28,6 @@
 #include <sys/queue.h>
 #include <time.h>
 
-#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -132,14 +131,9 @@ lw_check(const struct transport_conf *tc, const struct config *c,
 		ydiag(d, ymap_get(tc->node, "channel_id"), "\"channel_id\" "
 		    "must not be empty or contain / ? # %% or spaces");
 	for (size_t i = 0; i < nitems(secrets); i++) {
-		char *v;
-		if (!yget_str(tc->node, secrets[i], true, d, &s))
+		char *v = transport_check_secret(tc, c, secrets[i], true, d);
+		if (v == NULL)
 			continue;
-		if ((v = transport_secret(tc, c, secrets[i], err,
-		    sizeof(err))) == NULL) {
-			ydiag(d, ymap_get(tc->node, secrets[i]), "%s", err);
-			continue;
-		}
 		if (strcmp(secrets[i], "private_key_file") == 0) {
 			/* A key that cannot sign fails now, not at 3 a.m. */
 			char *jwt = jwt_sign_rs256(v, strlen(v), "{}", err,
@@ -150,7 +144,7 @@ lw_check(const struct transport_conf *tc, const struct config *c,
 				    tc->channel, err);
 			free(jwt);
 		}
-		free(v);
+		transport_secret_free(v);
 	}
 }
 
@@ -276,10 +270,13 @@ req_free(struct lw_req *r)
 	free(r);
 }
 
-/* Reports r's outcome (or logs it, for a group post) and frees it. */
+/* Reports the outcome of arg, a struct lw_req (or logs it, for a group
+ * post), and frees it: a send_done. */
 static void
-req_report(struct lw_req *r, const struct send_report *rep)
+req_report(void *arg, const struct send_report *rep)
 {
+	struct lw_req *r = arg;
+
 	if (r->done != NULL)
 		r->done(r->arg, rep);
 	else if (rep->outcome != SEND_ACCEPTED)
@@ -288,40 +285,15 @@ req_report(struct lw_req *r, const struct send_report *rep)
 	req_free(r);
 }
 
-/* A failure reported from the loop, for a request that never left. */
-struct lw_later {
-	struct lw_req *r;
-	enum send_outcome outcome;
-	long retry_after;
-	char error[200];
-};
-
-static void
-report_later_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct lw_later *l = arg;
-	struct send_report rep = { .outcome = l->outcome,
-	    .retry_after = l->retry_after, .error = l->error };
-
-	(void)fd;
-	(void)what;
-	req_report(l->r, &rep);
-	free(l);
-}
-
+/* Reports a failure of r, a request that never left, from the loop. */
 static void
 report_later(struct lw_req *r, enum send_outcome o, long retry_after,
     const char *error)
 {
-	struct lw_later *l = xcalloc(1, sizeof(*l));
+	const struct send_report rep = { .outcome = o,
+	    .retry_after = retry_after, .error = error };
 
-	l->r = r;
-	l->outcome = o;
-	l->retry_after = retry_after;
-	snprintf(l->error, sizeof(l->error), "%s", error);
-	if (event_base_once(r->li->base, -1, EV_TIMEOUT, report_later_cb, l,
-	    NULL) < 0)
-		fatalx("event_base_once failed");
+	transport_report_later(r->li->base, req_report, r, &rep);
 }
 
 /* Seconds until the rate limit resets, from rateLimit-reset (seconds) or
@@ -649,18 +621,6 @@ lw_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 /* ------------------------------------------------------------------ */
 /* The callback */
 
-static void
-reply(struct evhttp_request *req, int code, const char *reason)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; charset=utf-8");
-	evbuffer_add_printf(b, "%s\n", reason);
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
-}
-
 /* Confirms the delivery a verified postback names, when userId is its
  * recipient. Everything else is logged and ignored. */
 static void
@@ -721,51 +681,38 @@ static void
 lw_callback(struct evhttp_request *req, void *arg)
 {
 	struct lw_inst *li = arg;
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct evkeyvalq *hdrs = evhttp_request_get_input_headers(req);
 	const char *sig = evhttp_find_header(hdrs, "X-WORKS-Signature");
 	const char *bot = evhttp_find_header(hdrs, "X-WORKS-BotId");
-	size_t len = evbuffer_get_length(in);
+	size_t len;
 	char peer[80] = "?";
 	char *body, *host = NULL;
 	ev_uint16_t port = 0;
 	struct lw_event ev;
 	enum cb_verdict v;
 
-	if (li == NULL) {
-		reply(req, HTTP_NOTFOUND, "Not Found");
+	if ((body = transport_callback_body(req, li, LW_CALLBACK_MAX,
+	    &len)) == NULL)
 		return;
-	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply(req, HTTP_BADMETHOD, "Method Not Allowed");
-		return;
-	}
-	if (len > LW_CALLBACK_MAX) {
-		reply(req, 413, "Payload Too Large");
-		return;
-	}
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &host,
 	    &port);
 	snprintf(peer, sizeof(peer), "%s", host ? host : "?");
-	body = xmalloc(len + 1);
-	evbuffer_copyout(in, body, len);
-	body[len] = '\0';
 	v = lw_event_parse(li->bot_secret, li->bot_id, sig, bot, body, len,
 	    &ev);
 	free(body);
 	if (v == CB_FORBIDDEN) {
 		log_warnx("lineworks callback from %s: bad signature or bot id, "
 		    "refused", peer);
-		reply(req, 403, "Forbidden");
+		transport_callback_reply(req, 403, "Forbidden");
 		return;
 	}
 	if (v != CB_OK) {
 		log_warnx("lineworks callback from %s: not a JSON object", peer);
-		reply(req, HTTP_BADREQUEST, "Bad Request");
+		transport_callback_reply(req, HTTP_BADREQUEST, "Bad Request");
 		return;
 	}
 	/* Answer first: LINE WORKS wants 200 at once and never retries. */
-	reply(req, HTTP_OK, "OK");
+	transport_callback_reply(req, HTTP_OK, "OK");
 	if (ev.postback == NULL)
 		log_info("lineworks callback: %s event ignored", ev.type);
 	else
@@ -795,13 +742,9 @@ lw_free(void *inst)
 	free(li->bot_id);
 	free(li->client_id);
 	free(li->service_account);
-	if (li->client_secret != NULL)
-		explicit_bzero(li->client_secret, strlen(li->client_secret));
-	free(li->client_secret);
-	if (li->key_pem != NULL)
-		explicit_bzero(li->key_pem, strlen(li->key_pem));
-	free(li->key_pem);
-	free(li->bot_secret);
+	transport_secret_free(li->client_secret);
+	transport_secret_free(li->key_pem);
+	transport_secret_free(li->bot_secret);
 	free(li->api_base);
 	free(li->auth_url);
 	free(li->scope);

@@ -27,32 +27,22 @@ struct ntfy_inst {
 	long timeout_ms;
 };
 
-struct ntfy_req {
-	send_done done;
-	void *arg;
-	char error[200];
-};
-
 static void
 ntfy_check(const struct transport_conf *tc, const struct config *c,
     struct diags *d)
 {
 	const char *s;
-	char err[256], *tok;
+	char *tok;
 
 	if (!ymap_check(tc->node, "an ntfy transport", ntfy_keys, d))
 		return;
 	transport_check_common(tc, d);
 	transport_check_url(tc, "url", true, d, &s);
-	if (yget_str(tc->node, "token_file", false, d, &s)) {
-		if ((tok = transport_secret(tc, c, "token_file", err,
-		    sizeof(err))) == NULL)
-			ydiag(d, ymap_get(tc->node, "token_file"), "%s", err);
-		else if (strpbrk(tok, " \t\r\n") != NULL)
-			ydiag(d, ymap_get(tc->node, "token_file"), "the token "
-			    "must be one line without spaces");
-		free(tok);
-	}
+	tok = transport_check_secret(tc, c, "token_file", false, d);
+	if (tok != NULL && strpbrk(tok, " \t\r\n") != NULL)
+		ydiag(d, ymap_get(tc->node, "token_file"), "the token must be "
+		    "one line without spaces");
+	transport_secret_free(tok);
 }
 
 static void *
@@ -78,8 +68,7 @@ ntfy_init(struct event_base *base, const struct transport_conf *tc,
 			return NULL;
 		}
 		ni->auth = xasprintf("Bearer %s", tok);
-		explicit_bzero(tok, strlen(tok));
-		free(tok);
+		transport_secret_free(tok);
 	}
 	return ni;
 }
@@ -171,51 +160,30 @@ ntfy_body(const struct outmsg *m)
 	return s;
 }
 
+/* The provider id: the reply's JSON "id", which ntfy always sends. */
 static void
-ntfy_reply(void *arg, const struct http_response *resp)
+ntfy_accepted(const struct http_response *resp, struct send_report *r,
+    char *id, size_t idsz, char *err, size_t errsz)
 {
-	struct ntfy_req *nr = arg;
-	struct send_report r;
-	char err[256], idbuf[64];
+	cJSON *o = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
 
-	transport_http_outcome(resp, &r, err, sizeof(err));
-	if (r.outcome == SEND_ACCEPTED) {
-		cJSON *o = cJSON_ParseWithLength(resp->body, resp->body_len);
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-		if (cJSON_IsString(id) && strlen(id->valuestring) < 60) {
-			snprintf(idbuf, sizeof(idbuf), "%s", id->valuestring);
-			r.provider_id = idbuf;
-		} else {
-			/* ntfy always answers the message with its id. */
-			r.outcome = SEND_PERMANENT;
-			snprintf(err, sizeof(err), "HTTP %ld but no message id "
-			    "in the reply (not an ntfy server?)", resp->status);
-			r.error = err;
-		}
-		cJSON_Delete(o);
+	if (cJSON_IsString(v) && strlen(v->valuestring) < 60) {
+		snprintf(id, idsz, "%s", v->valuestring);
+		r->provider_id = id;
+	} else {
+		r->outcome = SEND_PERMANENT;
+		snprintf(err, errsz, "HTTP %ld but no message id in the reply "
+		    "(not an ntfy server?)", resp->status);
+		r->error = err;
 	}
-	nr->done(nr->arg, &r);
-	free(nr);
-}
-
-static void
-ntfy_fail_later(evutil_socket_t fd, short what, void *arg)
-{
-	struct ntfy_req *nr = arg;
-	struct send_report r = { .outcome = SEND_TRANSIENT,
-	    .error = nr->error };
-
-	(void)fd;
-	(void)what;
-	nr->done(nr->arg, &r);
-	free(nr);
+	cJSON_Delete(o);
 }
 
 static void
 ntfy_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 {
 	struct ntfy_inst *ni = inst;
-	struct ntfy_req *nr = xcalloc(1, sizeof(*nr));
 	char *body = ntfy_body(m);
 	struct http_header h[2] = {
 		{ "Content-Type", "application/json; charset=utf-8" },
@@ -227,15 +195,7 @@ ntfy_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 		.body_len = strlen(body), .timeout_ms = ni->timeout_ms,
 	};
 
-	nr->done = done;
-	nr->arg = arg;
-	if (http_request(&req, ntfy_reply, nr) < 0) {
-		snprintf(nr->error, sizeof(nr->error), "cannot start the "
-		    "request to %s", ni->url);
-		if (event_base_once(ni->base, -1, EV_TIMEOUT, ntfy_fail_later,
-		    nr, NULL) < 0)
-			fatalx("event_base_once failed");
-	}
+	transport_http_send(ni->base, &req, ntfy_accepted, done, arg);
 	free(body);
 }
 
@@ -244,10 +204,7 @@ ntfy_free(void *inst)
 {
 	struct ntfy_inst *ni = inst;
 
-	if (ni->auth != NULL) {
-		explicit_bzero(ni->auth, strlen(ni->auth));
-		free(ni->auth);
-	}
+	transport_secret_free(ni->auth);
 	free(ni->url);
 	free(ni);
 }

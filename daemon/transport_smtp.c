@@ -40,7 +40,6 @@ struct smtp_req {
 	size_t len, off;
 	struct curl_slist *rcpt;
 	char message_id[200];
-	char error[200];
 };
 
 /* A bare address: something@domain, printable ASCII, no <>, spaces,
@@ -65,7 +64,6 @@ smtp_check(const struct transport_conf *tc, const struct config *c,
     struct diags *d)
 {
 	const char *s;
-	char err[256], *pw;
 
 	if (!ymap_check(tc->node, "an smtp transport", smtp_keys, d))
 		return;
@@ -84,13 +82,8 @@ smtp_check(const struct transport_conf *tc, const struct config *c,
 	    strcmp(s, "never") != 0)
 		ydiag(d, ymap_get(tc->node, "starttls"), "\"starttls\" must be "
 		    "required, try or never, not \"%s\"", s);
-	if (yget_str(tc->node, "password_file", false, d, &s)) {
-		if ((pw = transport_secret(tc, c, "password_file", err,
-		    sizeof(err))) == NULL)
-			ydiag(d, ymap_get(tc->node, "password_file"), "%s",
-			    err);
-		free(pw);
-	}
+	transport_secret_free(transport_check_secret(tc, c, "password_file",
+	    false, d));
 }
 
 static size_t
@@ -148,45 +141,35 @@ smtp_done(void *arg, const struct http_response *resp)
 	req_free(r);
 }
 
+/* Reports a transfer that could not be started, from the loop. */
 static void
-report_later_cb(evutil_socket_t fd, short what, void *arg)
+start_failed(struct smtp_req *r)
 {
-	struct smtp_req *r = arg;
-	struct send_report rep = { .outcome = SEND_PERMANENT,
-	    .error = r->error };
+	const struct send_report rep = { .outcome = SEND_TRANSIENT,
+	    .error = "cannot start the SMTP transfer" };
 
-	(void)fd;
-	(void)what;
-	if (strncmp(r->error, "cannot start", 12) == 0)
-		rep.outcome = SEND_TRANSIENT;
-	r->done(r->arg, &rep);
+	transport_report_later(r->si->base, r->done, r->arg, &rep);
 	req_free(r);
-}
-
-static void
-fail_later(struct smtp_req *r, const char *error)
-{
-	snprintf(r->error, sizeof(r->error), "%s", error);
-	if (event_base_once(r->si->base, -1, EV_TIMEOUT, report_later_cb, r,
-	    NULL) < 0)
-		fatalx("event_base_once failed");
 }
 
 static void
 smtp_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 {
 	struct smtp_inst *si = inst;
-	struct smtp_req *r = xcalloc(1, sizeof(*r));
+	struct smtp_req *r;
 	char from[300], to[300], key[120];
 	CURL *e;
 
+	if (!addr_ok(m->address)) {
+		const struct send_report rep = { .outcome = SEND_PERMANENT,
+		    .error = "the email contact is not a bare address" };
+		transport_report_later(si->base, done, arg, &rep);
+		return;
+	}
+	r = xcalloc(1, sizeof(*r));
 	r->si = si;
 	r->done = done;
 	r->arg = arg;
-	if (!addr_ok(m->address)) {
-		fail_later(r, "the email contact is not a bare address");
-		return;
-	}
 	/* ':' is not allowed in a Message-ID's left part. */
 	snprintf(key, sizeof(key), "%s", m->key);
 	for (char *p = key; *p; p++)
@@ -213,7 +196,7 @@ smtp_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 	if ((e = http_client_new_easy()) == NULL || r->rcpt == NULL) {
 		if (e != NULL)
 			curl_easy_cleanup(e);
-		fail_later(r, "cannot start the SMTP transfer");
+		start_failed(r);
 		return;
 	}
 	curl_easy_setopt(e, CURLOPT_URL, si->url);
@@ -230,7 +213,7 @@ smtp_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 		curl_easy_setopt(e, CURLOPT_PASSWORD, si->password);
 	if (http_client_easy(e, si->timeout_ms, smtp_done, r) < 0) {
 		curl_easy_cleanup(e);
-		fail_later(r, "cannot start the SMTP transfer");
+		start_failed(r);
 	}
 }
 
@@ -244,9 +227,7 @@ smtp_free(void *inst)
 	free(si->from);
 	free(si->domain);
 	free(si->username);
-	if (si->password != NULL)
-		explicit_bzero(si->password, strlen(si->password));
-	free(si->password);
+	transport_secret_free(si->password);
 	free(si);
 }
 

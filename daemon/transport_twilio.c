@@ -22,9 +22,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include <event2/buffer.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "callback.h"
 #include "daemon.h"
@@ -55,7 +53,6 @@ struct tw_req {
 	struct tw_inst *ti;
 	send_done done;
 	void *arg;
-	char error[200];
 };
 
 /* "+" and 7 to 15 digits, no leading zero (E.164). */
@@ -89,7 +86,6 @@ tw_check(const struct transport_conf *tc, const struct config *c,
     struct diags *d)
 {
 	const char *s;
-	char err[256], *tok;
 
 	if (!ymap_check(tc->node, "a twilio transport", tw_keys, d))
 		return;
@@ -102,41 +98,12 @@ tw_check(const struct transport_conf *tc, const struct config *c,
 		    "number in E.164 form, such as +815012345678");
 	if (ymap_get(tc->node, "api_base") != NULL)
 		transport_check_url(tc, "api_base", false, d, &s);
-	if (yget_str(tc->node, "auth_token_file", true, d, &s)) {
-		if ((tok = transport_secret(tc, c, "auth_token_file", err,
-		    sizeof(err))) == NULL)
-			ydiag(d, ymap_get(tc->node, "auth_token_file"), "%s",
-			    err);
-		free(tok);
-	}
+	transport_secret_free(transport_check_secret(tc, c, "auth_token_file",
+	    true, d));
 }
 
 /* ------------------------------------------------------------------ */
 /* Sending */
-
-static void
-tw_report_later(evutil_socket_t fd, short what, void *arg)
-{
-	struct tw_req *r = arg;
-	struct send_report rep = { .outcome = SEND_PERMANENT,
-	    .error = r->error };
-
-	(void)fd;
-	(void)what;
-	if (strncmp(r->error, "cannot start", 12) == 0)
-		rep.outcome = SEND_TRANSIENT;
-	r->done(r->arg, &rep);
-	free(r);
-}
-
-static void
-fail_later(struct tw_req *r, const char *error)
-{
-	snprintf(r->error, sizeof(r->error), "%s", error);
-	if (event_base_once(r->ti->base, -1, EV_TIMEOUT, tw_report_later, r,
-	    NULL) < 0)
-		fatalx("event_base_once failed");
-}
 
 static void
 tw_done(void *arg, const struct http_response *resp)
@@ -175,17 +142,16 @@ static void
 tw_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 {
 	struct tw_inst *ti = inst;
-	struct tw_req *r = xcalloc(1, sizeof(*r));
+	struct tw_req *r;
 	struct buf form = {0};
 	char *userpwd;
 	size_t units = 0, limit = 0;
 	int segs;
 
-	r->ti = ti;
-	r->done = done;
-	r->arg = arg;
 	if (!e164(m->address)) {
-		fail_later(r, "the sms contact is not an E.164 number");
+		const struct send_report rep = { .outcome = SEND_PERMANENT,
+		    .error = "the sms contact is not an E.164 number" };
+		transport_report_later(ti->base, done, arg, &rep);
 		return;
 	}
 	segs = sms_segments(m->text_sms, strlen(m->text_sms), &units, &limit);
@@ -213,10 +179,17 @@ tw_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 		.nheaders = nitems(h), .body = form.data, .body_len = form.len,
 		.userpwd = userpwd, .timeout_ms = ti->timeout_ms,
 	};
-	if (http_request(&req, tw_done, r) < 0)
-		fail_later(r, "cannot start the request");
-	explicit_bzero(userpwd, strlen(userpwd));
-	free(userpwd);
+	r = xcalloc(1, sizeof(*r));
+	r->ti = ti;
+	r->done = done;
+	r->arg = arg;
+	if (http_request(&req, tw_done, r) < 0) {
+		const struct send_report rep = { .outcome = SEND_TRANSIENT,
+		    .error = "cannot start the request" };
+		free(r);
+		transport_report_later(ti->base, done, arg, &rep);
+	}
+	transport_secret_free(userpwd);
 	buf_free(&form);
 }
 
@@ -239,18 +212,6 @@ status_rank(const char *s)
 		if (strcmp(s, v[i].name) == 0)
 			return v[i].rank;
 	return -1;
-}
-
-static void
-reply(struct evhttp_request *req, int code, const char *reason)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; charset=utf-8");
-	evbuffer_add_printf(b, "%s\n", reason);
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
 }
 
 /* Records a verified status for sid. */
@@ -336,44 +297,31 @@ static void
 tw_callback(struct evhttp_request *req, void *arg)
 {
 	struct tw_inst *ti = arg;
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	const char *sig = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "X-Twilio-Signature");
-	size_t len = evbuffer_get_length(in);
+	size_t len;
 	struct tw_status st;
 	enum cb_verdict v;
 	char *body;
 
-	if (ti == NULL) {
-		reply(req, HTTP_NOTFOUND, "Not Found");
+	if ((body = transport_callback_body(req, ti, TW_CALLBACK_MAX,
+	    &len)) == NULL)
 		return;
-	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply(req, HTTP_BADMETHOD, "Method Not Allowed");
-		return;
-	}
-	if (len > TW_CALLBACK_MAX) {
-		reply(req, 413, "Payload Too Large");
-		return;
-	}
-	body = xmalloc(len + 1);
-	evbuffer_copyout(in, body, len);
-	body[len] = '\0';
 	v = tw_status_parse(ti->auth_token, ti->callback_url, ti->account_sid,
 	    sig, body, len, &st);
 	free(body);
 	if (v == CB_FORBIDDEN) {
 		log_warnx("twilio callback: bad signature, refused");
-		reply(req, 403, "Forbidden");
+		transport_callback_reply(req, 403, "Forbidden");
 		return;
 	}
 	if (v != CB_OK) {
-		reply(req, HTTP_BADREQUEST, "Bad Request");
+		transport_callback_reply(req, HTTP_BADREQUEST, "Bad Request");
 		return;
 	}
 	apply_status(ti, st.sid, st.status, st.errcode);
 	tw_status_free(&st);
-	reply(req, HTTP_OK, "OK");
+	transport_callback_reply(req, HTTP_OK, "OK");
 }
 
 /* ------------------------------------------------------------------ */
@@ -385,9 +333,7 @@ tw_free(void *inst)
 
 	free(ti->channel);
 	free(ti->account_sid);
-	if (ti->auth_token != NULL)
-		explicit_bzero(ti->auth_token, strlen(ti->auth_token));
-	free(ti->auth_token);
+	transport_secret_free(ti->auth_token);
 	free(ti->from);
 	free(ti->url);
 	free(ti->callback_url);

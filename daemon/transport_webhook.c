@@ -25,30 +25,18 @@ struct webhook_inst {
 	long timeout_ms;
 };
 
-/* One request in flight. */
-struct webhook_req {
-	send_done done;
-	void *arg;
-	char error[200];		/* for a report without a request */
-};
-
 static void
 webhook_check(const struct transport_conf *tc, const struct config *c,
     struct diags *d)
 {
 	const char *s;
-	char err[256], *secret;
 
 	if (!ymap_check(tc->node, "a webhook transport", webhook_keys, d))
 		return;
 	transport_check_common(tc, d);
 	transport_check_url(tc, "url", true, d, &s);
-	if (!yget_str(tc->node, "secret_file", true, d, &s))
-		return;
-	if ((secret = transport_secret(tc, c, "secret_file", err,
-	    sizeof(err))) == NULL)
-		ydiag(d, ymap_get(tc->node, "secret_file"), "%s", err);
-	free(secret);
+	transport_secret_free(transport_check_secret(tc, c, "secret_file",
+	    true, d));
 }
 
 static void *
@@ -71,55 +59,35 @@ webhook_init(struct event_base *base, const struct transport_conf *tc,
 	return wi;
 }
 
+/* The provider id: the reply's JSON "id", a string or a number, if any. */
 static void
-webhook_reply(void *arg, const struct http_response *resp)
+webhook_accepted(const struct http_response *resp, struct send_report *r,
+    char *id, size_t idsz, char *err, size_t errsz)
 {
-	struct webhook_req *wr = arg;
-	struct send_report r;
-	char err[256], idbuf[64];
+	cJSON *o = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "id");
 
-	transport_http_outcome(resp, &r, err, sizeof(err));
-	if (r.outcome == SEND_ACCEPTED) {
-		cJSON *o = cJSON_ParseWithLength(resp->body, resp->body_len);
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-		if (cJSON_IsString(id) && strlen(id->valuestring) < 60)
-			r.provider_id = strcpy(idbuf, id->valuestring);
-		else if (cJSON_IsNumber(id)) {
-			snprintf(idbuf, sizeof(idbuf), "%.0f", id->valuedouble);
-			r.provider_id = idbuf;
-		}
-		cJSON_Delete(o);
+	(void)err;
+	(void)errsz;
+	if (cJSON_IsString(v) && strlen(v->valuestring) < 60) {
+		snprintf(id, idsz, "%s", v->valuestring);
+		r->provider_id = id;
+	} else if (cJSON_IsNumber(v)) {
+		snprintf(id, idsz, "%.0f", v->valuedouble);
+		r->provider_id = id;
 	}
-	wr->done(wr->arg, &r);
-	free(wr);
-}
-
-/* Reports a failure to start the request, from the loop. */
-static void
-webhook_fail_later(evutil_socket_t fd, short what, void *arg)
-{
-	struct webhook_req *wr = arg;
-	struct send_report r = { .outcome = SEND_TRANSIENT,
-	    .error = wr->error };
-
-	(void)fd;
-	(void)what;
-	wr->done(wr->arg, &r);
-	free(wr);
+	cJSON_Delete(o);
 }
 
 static void
 webhook_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 {
 	struct webhook_inst *wi = inst;
-	struct webhook_req *wr = xcalloc(1, sizeof(*wr));
 	char *body = outmsg_json(m);
 	size_t len = strlen(body);
 	uint8_t mac[SHA256_BYTES];
 	char sig[7 + 2 * SHA256_BYTES + 1];
 
-	wr->done = done;
-	wr->arg = arg;
 	crypto_hmac_sha256(wi->secret, strlen(wi->secret), body, len, mac);
 	memcpy(sig, "sha256=", 7);
 	hex_encode(mac, sizeof(mac), sig + 7);
@@ -133,13 +101,7 @@ webhook_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 		.nheaders = nitems(h), .body = body, .body_len = len,
 		.timeout_ms = wi->timeout_ms,
 	};
-	if (http_request(&req, webhook_reply, wr) < 0) {
-		snprintf(wr->error, sizeof(wr->error), "cannot start the "
-		    "request to %s", wi->url);
-		if (event_base_once(wi->base, -1, EV_TIMEOUT,
-		    webhook_fail_later, wr, NULL) < 0)
-			fatalx("event_base_once failed");
-	}
+	transport_http_send(wi->base, &req, webhook_accepted, done, arg);
 	free(body);
 }
 
@@ -148,8 +110,7 @@ webhook_free(void *inst)
 {
 	struct webhook_inst *wi = inst;
 
-	explicit_bzero(wi->secret, strlen(wi->secret));
-	free(wi->secret);
+	transport_secret_free(wi->secret);
 	free(wi->url);
 	free(wi);
 }
