@@ -145,8 +145,12 @@ load_tag(struct tag *t, const struct ynode *k, const struct ynode *v,
 		    "spaces or 【】 inside", k->str);
 	if (!ymap_check(v, "a tag", tag_keys, d))
 		return;
-	if (yget_str(v, "audience", false, d, &s))
+	if (yget_str(v, "audience", false, d, &s)) {
+		const struct ynode *at = ymap_get(v, "audience");
 		t->audience = xstrdup(s);
+		t->audience_line = at->line;
+		t->audience_col = at->col;
+	}
 	yget_bool(v, "approval", false, d, &t->approval);
 	yget_bool(v, "cancel", false, d, &t->cancel);
 	if (yget_str(v, "priority", false, d, &s)) {
@@ -177,8 +181,12 @@ load_tag(struct tag *t, const struct ynode *k, const struct ynode *v,
 			    "must be [a-z0-9_-] and not \"approval\"", s);
 		t->template = xstrdup(s);
 	}
-	if (yget_str(v, "first", false, d, &s))
+	if (yget_str(v, "first", false, d, &s)) {
+		const struct ynode *at = ymap_get(v, "first");
 		t->first = xstrdup(s);
+		t->first_line = at->line;
+		t->first_col = at->col;
+	}
 	load_readiness(t, ymap_get(v, "readiness"), d);
 	cap = ymap_get(v, "cap");
 	if (cap != NULL && ymap_check(cap, "cap", cap_keys, d)) {

@@ -30,6 +30,9 @@ struct tag {
 	size_t nresponses;
 	char *template;		/* template name in templates_dir */
 	char *first;		/* group id whose members are reached first */
+	/* Where audience and first were written in tags.yaml (0 if not), for
+	 * the checks against the rosters that only the site can make. */
+	int audience_line, audience_col, first_line, first_col;
 	bool cancel;		/* this is the 取消 tag */
 	/* Shelter readiness (避難所開設要請): a targeted shelter is ready when
 	 * at least min_ready of its staff confirmed with one of responses

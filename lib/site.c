@@ -13,6 +13,7 @@ check_cross(struct site *s, struct diags *d)
 	const struct config *c = &s->cfg;
 	const struct ynode *appr = ymap_get(c->root, "approval");
 	const struct ynode *list = ymap_get(appr, "approvers");
+	char *tags;
 
 	for (size_t i = 0; i < c->approval.napprovers; i++) {
 		const struct ynode *at = list && list->type == Y_SEQ &&
@@ -26,20 +27,22 @@ check_cross(struct site *s, struct diags *d)
 			ydiag(d, at, "approver \"%s\" (%s) does not have the "
 			    "approver role", m->id, m->title);
 	}
+	tags = path_join(c->rules_dir, "tags.yaml");
 	for (size_t i = 0; i < s->rules.ntags; i++) {
 		const struct tag *t = &s->rules.tags[i];
 		char err[256];
 		size_t *idx, n;
 		if (t->audience != NULL && roster_audience(&s->roster,
 		    t->audience, &idx, &n, err, sizeof(err)) < 0)
-			diag_add(d, c->rules_dir, 0, 0, "tags.yaml: tag %s: "
-			    "default audience: %s", t->name, err);
+			diag_add(d, tags, t->audience_line, t->audience_col,
+			    "tag %s: default audience: %s", t->name, err);
 		else if (t->audience != NULL)
 			free(idx);
 		if (t->first != NULL && roster_group(&s->roster, t->first) < 0)
-			diag_add(d, c->rules_dir, 0, 0, "tags.yaml: tag %s: "
+			diag_add(d, tags, t->first_line, t->first_col, "tag %s: "
 			    "\"first\" names no group: %s", t->name, t->first);
 	}
+	free(tags);
 }
 
 static int

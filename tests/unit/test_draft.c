@@ -324,12 +324,13 @@ test_site_bad_tags(void **state)
 	write_config(f, "[mayor]", dir);
 	assert_int_equal(site_load(f->config, &f->site, &d), -1);
 	assert_int_equal(diag_errors(&d), 2);
-	char *want = xasprintf("%s: tags.yaml: tag 訓練: default audience: "
+	/* Each where it was written: file, line and column. */
+	char *want = xasprintf("%s/tags.yaml:2:18: tag 訓練: default audience: "
 	    "宛先の避難所「hs99」は名簿にありません", dir);
 	expect_in(d.msgs, d.n, want, "diag");
 	free(want);
-	want = xasprintf("%s: tags.yaml: tag 参集指示: \"first\" names no "
-	    "group: nosuch", dir);
+	want = xasprintf("%s/tags.yaml:3:35: tag 参集指示: \"first\" names "
+	    "no group: nosuch", dir);
 	expect_in(d.msgs, d.n, want, "diag");
 	free(want);
 	diag_free(&d);
