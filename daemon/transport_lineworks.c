@@ -18,9 +18,20 @@
  * The callback is verified (X-WORKS-Signature: base64 HMAC-SHA256 of the
  * raw body keyed by the bot secret; X-WORKS-BotId) before anything is
  * parsed, answered at once, and confirms a delivery only when the event's
- * source.userId is that delivery's recipient address. It must never log a
- * secret, a token or a message body, and never trust a byte of a callback
- * before its signature is checked.
+ * source.userId is that delivery's recipient: the contact itself or, when
+ * the contact is a login e-mail, the userId the Directory API gives for it
+ * (a callback carries only the userId, never the e-mail). Such lookups
+ * (GET {api_base}/users/{e-mail}, scope user.read) go through the same
+ * client and token as the sends, at most LW_DIR_INFLIGHT at once, wait out
+ * a 429 in a pause of their own, and share one request per address; an
+ * answer is cached for LW_DIR_TTL (LW_DIR_MAX addresses, least recently
+ * used dropped first). A failed lookup (no reply, an error status, a reply
+ * that is not a UserResponse) confirms nothing, is logged with its reason
+ * and is not cached, so the next tap asks again. A confirmation is queued
+ * with delivery_confirm_later(), so a burst of taps shares commits. It
+ * must never log a secret, a token or a message body, never trust a byte
+ * of a callback before its signature is checked, and never confirm on a
+ * userId it did not compare.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +46,13 @@
 #include "daemon.h"
 #include "http_client.h"
 #include "mime.h"
+#include "roster.h"
 
 #define LW_API_BASE		"https://www.worksapis.com/v1.0"
 #define LW_AUTH_URL		"https://auth.worksmobile.com/oauth2/v2.0/token"
+/* Messages only: an app without user.read would have its every token
+ * refused if we asked for it. Sites with login e-mails as contacts must
+ * add user.read (for the Directory), and -n tells them so. */
 #define LW_SCOPE		"bot"
 #define LW_JWT_SECS		3600	/* exp - iat; LINE WORKS allows 1 h */
 #define LW_TOKEN_RETRY_SECS	30	/* transient token failure */
@@ -47,6 +62,12 @@
 #define LW_CALLBACK_MAX		(64 * 1024)
 #define LW_RECENT_ALERTS	64	/* group posts remembered */
 #define LW_ROUTE		"/callback/lineworks"
+#define LW_DIR_MAX		4096	/* addresses cached */
+#define LW_DIR_BUCKETS		1024
+#define LW_DIR_TTL		3600	/* seconds an answer is trusted */
+#define LW_DIR_INFLIGHT		4	/* lookups at once */
+#define LW_DIR_TRIES		4	/* 429s before a lookup gives up */
+#define LW_DIR_TAPS		16	/* taps waiting on one lookup */
 
 static const char *const lw_keys[] = { TRANSPORT_COMMON_KEYS, "bot_id",
 	"client_id", "client_secret_file", "service_account",
@@ -54,19 +75,48 @@ static const char *const lw_keys[] = { TRANSPORT_COMMON_KEYS, "bot_id",
 	"channel_id", NULL };
 
 struct lw_inst;
+struct lw_dir;
 
-/* One request to the message API, from send() to its report. */
+/* One request to the message API, from send() to its report, or one
+ * Directory lookup (dir set, body NULL: a GET) until its answer. */
 struct lw_req {
 	struct lw_inst *li;
 	char *url;
 	char *body;
 	send_done done;			/* NULL for a group post (logged only) */
 	void *arg;
+	struct lw_dir *dir;		/* a lookup: the address it resolves */
 	bool renewed;			/* token renewed for it once already */
 	unsigned token_gen;		/* the token it was sent with */
 	TAILQ_ENTRY(lw_req) entry;
 };
 TAILQ_HEAD(lw_queue, lw_req);
+
+/* A verified tap on a postback whose contact is a login e-mail, waiting
+ * for the userId of that e-mail. */
+struct lw_tap {
+	int64_t delivery;
+	char *response;			/* the choice the postback names */
+	char *user;			/* the callback's source.userId */
+	char *client;			/* for the audit row */
+	TAILQ_ENTRY(lw_tap) entry;
+};
+TAILQ_HEAD(lw_taps, lw_tap);
+
+/* The Directory's answer for one login e-mail: the cache entry, and the
+ * taps waiting while it is looked up. */
+struct lw_dir {
+	char *address;			/* lower case: the key */
+	char *user;			/* its userId, or NULL (not yet known) */
+	double until;			/* user is trusted until then */
+	bool looking;			/* a lookup request exists */
+	unsigned tries;			/* 429s of that lookup */
+	struct lw_taps taps;
+	size_t ntaps;
+	struct lw_dir *next;		/* hash chain */
+	TAILQ_ENTRY(lw_dir) lru;	/* most recently used first */
+};
+TAILQ_HEAD(lw_dir_lru, lw_dir);
 
 struct lw_inst {
 	struct event_base *base;
@@ -87,6 +137,15 @@ struct lw_inst {
 	struct lw_queue waiting;	/* for a token or the end of a pause */
 	int64_t posted[LW_RECENT_ALERTS];	/* alerts posted to channel_id */
 	size_t nposted;
+	/* Directory lookups: the cache, lookups waiting for a slot (they
+	 * wait for a token or their pause in `waiting`, like messages). */
+	struct lw_dir *dir_hash[LW_DIR_BUCKETS];
+	struct lw_dir_lru dir_lru;
+	size_t ndir;
+	int dir_inflight;
+	struct lw_queue dir_queue;
+	double dir_paused_until;	/* the Directory's own rate limit */
+	struct event *dir_resume_ev;
 };
 
 static double
@@ -100,6 +159,90 @@ mono_now(void)
 
 /* ------------------------------------------------------------------ */
 /* Settings */
+
+/* Scopes that allow the message API, and GET /users/{userId}
+ * (research/lineworks.md §1.7, §6). */
+static const char *const msg_scopes[] = { "bot", "bot.message", NULL };
+static const char *const dir_scopes[] = { "user.read", "user",
+	"directory", "directory.read", NULL };
+
+/* Whether scope (names separated by single spaces) holds one of names. */
+static bool
+scope_has(const char *scope, const char *const names[])
+{
+	while (*scope != '\0') {
+		size_t n = strcspn(scope, " ");
+		for (size_t i = 0; names[i] != NULL; i++)
+			if (strlen(names[i]) == n &&
+			    strncmp(scope, names[i], n) == 0)
+				return true;
+		scope += n;
+		scope += strspn(scope, " ");
+	}
+	return false;
+}
+
+/* Scope names ([a-z0-9._-]) separated by single spaces, at least one. */
+static bool
+scope_valid(const char *s)
+{
+	bool word = false;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ') {
+			if (!word || s[1] == '\0')
+				return false;
+			word = false;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= '0' &&
+		    *s <= '9') || *s == '.' || *s == '_' || *s == '-')
+			word = true;
+		else
+			return false;
+	}
+	return word;
+}
+
+/*
+ * For check(): the first of the channel's contacts in the configured
+ * rosters that is a login e-mail, as "address (member)", and in *count how
+ * many there are; NULL when there is none, or when the rosters do not load
+ * (site_load() has reported that already). Reads the rosters again: only
+ * called when the scope cannot resolve e-mails.
+ */
+static char *
+email_contact(const struct transport_conf *tc, const struct config *c,
+    size_t *count)
+{
+	struct channel_ref *ch = xcalloc(c->ntransports + 1, sizeof(*ch));
+	struct diags rd = {0};
+	struct roster r;
+	char *first = NULL;
+
+	*count = 0;
+	for (size_t i = 0; i < c->ntransports; i++) {
+		ch[i].name = c->transports[i].channel;
+		ch[i].type = c->transports[i].type;
+	}
+	if (roster_load(&r, c->rosters, c->nrosters, ch, c->ntransports,
+	    &rd) == 0) {
+		for (size_t i = 0; i < r.nmembers; i++) {
+			const struct member *m = &r.members[i];
+			for (size_t j = 0; j < m->ncontacts; j++) {
+				const struct contact *k = &m->contacts[j];
+				if (strcmp(k->channel, tc->channel) != 0 ||
+				    strchr(k->address, '@') == NULL)
+					continue;
+				if ((*count)++ == 0)
+					first = xasprintf("%s (%s)",
+					    k->address, m->id);
+			}
+		}
+		roster_free(&r);
+	}
+	diag_free(&rd);
+	free(ch);
+	return first;
+}
 
 static void
 lw_check(const struct transport_conf *tc, const struct config *c,
@@ -125,7 +268,32 @@ lw_check(const struct transport_conf *tc, const struct config *c,
 		transport_check_url(tc, "api_base", false, d, &s);
 	if (ymap_get(tc->node, "auth_url") != NULL)
 		transport_check_url(tc, "auth_url", false, d, &s);
-	yget_str(tc->node, "scope", false, d, &s);
+	if (yget_str(tc->node, "scope", false, d, &s)) {
+		const struct ynode *n = ymap_get(tc->node, "scope");
+		char *first;
+		size_t count;
+		if (!scope_valid(s))
+			ydiag(d, n, "\"scope\" must be scope names separated "
+			    "by single spaces, such as \"%s\"", LW_SCOPE);
+		else if (!scope_has(s, msg_scopes))
+			ydiag(d, n, "\"scope\" must include bot or bot.message "
+			    "(the message API needs one of them)");
+		else if (!scope_has(s, dir_scopes) &&
+		    (first = email_contact(tc, c, &count)) != NULL) {
+			/* Taps would be refused at 3 a.m.: say it now. */
+			ydiag(d, n, "transport %s: \"scope\" lacks user.read, "
+			    "but %zu %s contact%s %s login e-mail%s, e.g. %s: "
+			    "a LINE WORKS callback names the user by user id "
+			    "only, and matching it to an e-mail needs the "
+			    "Directory API; add user.read to \"scope\" (and "
+			    "to the app's scopes in the Developer Console), "
+			    "or write user ids as the contacts", tc->channel,
+			    count, tc->channel, count == 1 ? "" : "s",
+			    count == 1 ? "is a" : "are", count == 1 ? "" : "s",
+			    first);
+			free(first);
+		}
+	}
 	if (yget_str(tc->node, "channel_id", false, d, &s) &&
 	    (s[0] == '\0' || strpbrk(s, "/?#% \t\r\n") != NULL))
 		ydiag(d, ymap_get(tc->node, "channel_id"), "\"channel_id\" "
@@ -261,6 +429,8 @@ channel_body(const struct outmsg *m)
 
 static void lw_issue(struct lw_req *r);
 static void token_fetch(struct lw_inst *li);
+static void dir_done(void *arg, const struct http_response *resp);
+static void lookup_failed(struct lw_req *r, const char *why);
 
 static void
 req_free(struct lw_req *r)
@@ -337,6 +507,33 @@ error_code(const struct http_response *resp, char *code, size_t codesz,
 	cJSON_Delete(o);
 }
 
+/*
+ * After a 401, or a 403 whose code is UNAUTHORIZED, the token expired or
+ * was revoked: renews it and issues r again, once per request (only the
+ * first refusal of a token generation drops the token). True when r was
+ * issued again and the reply is no longer the caller's to handle.
+ */
+static bool
+renew_and_retry(struct lw_req *r, const struct http_response *resp,
+    const char *code)
+{
+	struct lw_inst *li = r->li;
+	long st = resp->status;
+
+	if ((st != 401 && (st != 403 || strcmp(code, "UNAUTHORIZED") != 0)) ||
+	    r->renewed || resp->result != CURLE_OK)
+		return false;
+	r->renewed = true;
+	if (r->token_gen == li->token_gen) {
+		free(li->token);
+		li->token = NULL;
+		log_info("lineworks %s: token refused (HTTP %ld), renewing",
+		    li->channel, st);
+	}
+	lw_issue(r);
+	return true;
+}
+
 static void
 msg_done(void *arg, const struct http_response *resp)
 {
@@ -347,20 +544,8 @@ msg_done(void *arg, const struct http_response *resp)
 	long st = resp->status, reset;
 
 	error_code(resp, code, sizeof(code), desc, sizeof(desc));
-	if ((st == 401 || (st == 403 && strcmp(code, "UNAUTHORIZED") == 0)) &&
-	    !r->renewed && resp->result == CURLE_OK) {
-		/* The token expired or was revoked: renew once, retry once.
-		 * Only the first 401 of a token generation drops it. */
-		r->renewed = true;
-		if (r->token_gen == li->token_gen) {
-			free(li->token);
-			li->token = NULL;
-			log_info("lineworks %s: token refused (HTTP %ld), "
-			    "renewing", li->channel, st);
-		}
-		lw_issue(r);
+	if (renew_and_retry(r, resp, code))
 		return;
-	}
 	transport_http_outcome(resp, &rep, err, sizeof(err));
 	if (st == 429) {
 		reset = reset_secs(resp);
@@ -386,24 +571,31 @@ msg_done(void *arg, const struct http_response *resp)
 	req_report(r, &rep);
 }
 
-/* Sends r now, or queues it behind a token fetch or a pause. */
+/* Sends r now, or queues it behind a token fetch or a pause (the
+ * message API's, or the Directory's for a lookup), or, for a lookup, until
+ * fewer than LW_DIR_INFLIGHT are under way. */
 static void
 lw_issue(struct lw_req *r)
 {
 	struct lw_inst *li = r->li;
 	double now = mono_now();
+	double paused = r->dir ? li->dir_paused_until : li->paused_until;
 
-	if (li->token == NULL || now >= li->token_until || now <
-	    li->paused_until) {
+	if (li->token == NULL || now >= li->token_until || now < paused) {
 		TAILQ_INSERT_TAIL(&li->waiting, r, entry);
-		if (now < li->paused_until) {
+		if (now < paused) {
 			struct timeval tv;
-			double d = li->paused_until - now;
+			double d = paused - now;
 			tv.tv_sec = (time_t)d;
 			tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
-			evtimer_add(li->resume_ev, &tv);
-		} else if (li->token == NULL || now >= li->token_until)
+			evtimer_add(r->dir ? li->dir_resume_ev : li->resume_ev,
+			    &tv);
+		} else
 			token_fetch(li);
+		return;
+	}
+	if (r->dir != NULL && li->dir_inflight >= LW_DIR_INFLIGHT) {
+		TAILQ_INSERT_TAIL(&li->dir_queue, r, entry);
 		return;
 	}
 	char auth[2048];
@@ -413,13 +605,20 @@ lw_issue(struct lw_req *r)
 		{ "Content-Type", "application/json; charset=UTF-8" },
 	};
 	const struct http_request req = {
-		.method = "POST", .url = r->url, .headers = h,
-		.nheaders = nitems(h), .body = r->body,
-		.body_len = strlen(r->body), .timeout_ms = li->timeout_ms,
+		.method = r->body ? "POST" : "GET", .url = r->url,
+		.headers = h, .nheaders = r->body ? 2 : 1, .body = r->body,
+		.body_len = r->body ? strlen(r->body) : 0,
+		.timeout_ms = li->timeout_ms,
 	};
 	r->token_gen = li->token_gen;
-	if (http_request(&req, msg_done, r) < 0)
-		report_later(r, SEND_TRANSIENT, 0, "cannot start the request");
+	if (r->dir == NULL) {
+		if (http_request(&req, msg_done, r) < 0)
+			report_later(r, SEND_TRANSIENT, 0,
+			    "cannot start the request");
+	} else if (http_request(&req, dir_done, r) < 0)
+		lookup_failed(r, "cannot start the request");
+	else
+		li->dir_inflight++;
 }
 
 /* Sends what waited, as far as the token and pause allow. */
@@ -452,8 +651,11 @@ fail_waiting(struct lw_inst *li, enum send_outcome o, const char *error)
 
 	while ((r = TAILQ_FIRST(&li->waiting)) != NULL) {
 		TAILQ_REMOVE(&li->waiting, r, entry);
-		report_later(r, o, o == SEND_TRANSIENT ? LW_TOKEN_RETRY_SECS : 0,
-		    error);
+		if (r->dir != NULL)
+			lookup_failed(r, error);
+		else
+			report_later(r, o, o == SEND_TRANSIENT ?
+			    LW_TOKEN_RETRY_SECS : 0, error);
 	}
 }
 
@@ -619,20 +821,303 @@ lw_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 }
 
 /* ------------------------------------------------------------------ */
+/* The Directory: login e-mail -> userId, for the callback */
+
+static void
+tap_free(struct lw_tap *t)
+{
+	free(t->response);
+	free(t->user);
+	free(t->client);
+	free(t);
+}
+
+/* Confirms t's delivery when user_id, the userId of the recipient address
+ * (or address itself, when the tapper's id is the contact), is the
+ * tapper's; frees t. */
+static void
+tap_decide(const char *address, const char *user_id, struct lw_tap *t)
+{
+	if (strcasecmp(user_id, t->user) == 0) {
+		if (strcasecmp(address, user_id) == 0)
+			log_info("lineworks callback: delivery %lld: "
+			    "confirming", (long long)t->delivery);
+		else
+			log_info("lineworks callback: delivery %lld: %s is "
+			    "%s, confirming", (long long)t->delivery, t->user,
+			    address);
+		delivery_confirm_later(t->delivery, t->response, "lineworks",
+		    t->client, NULL, NULL);
+	} else
+		log_warnx("lineworks callback: delivery %lld is not %s's "
+		    "(its recipient %s is LINE WORKS user %s), not confirmed",
+		    (long long)t->delivery, t->user, address, user_id);
+	tap_free(t);
+}
+
+/* FNV-1a of the address in lower case. */
+static size_t
+dir_bucket(const char *address)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)address; *p; p++)
+		h = (h ^ (uint32_t)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) *
+		    16777619u;
+	return h % LW_DIR_BUCKETS;
+}
+
+static struct lw_dir *
+dir_find(struct lw_inst *li, const char *address)
+{
+	struct lw_dir *e;
+
+	for (e = li->dir_hash[dir_bucket(address)]; e != NULL; e = e->next)
+		if (strcasecmp(e->address, address) == 0)
+			return e;
+	return NULL;
+}
+
+/* Forgets e, which no lookup holds and no tap waits on. */
+static void
+dir_remove(struct lw_inst *li, struct lw_dir *e)
+{
+	struct lw_dir **pp = &li->dir_hash[dir_bucket(e->address)];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	TAILQ_REMOVE(&li->dir_lru, e, lru);
+	li->ndir--;
+	free(e->address);
+	free(e->user);
+	free(e);
+}
+
+/* A new entry for address, dropping the least recently used one that no
+ * lookup holds when the cache is full; NULL when every entry is held. */
+static struct lw_dir *
+dir_add(struct lw_inst *li, const char *address)
+{
+	struct lw_dir *e;
+	size_t b;
+
+	if (li->ndir >= LW_DIR_MAX) {
+		TAILQ_FOREACH_REVERSE(e, &li->dir_lru, lw_dir_lru, lru)
+			if (!e->looking)
+				break;
+		if (e == NULL)
+			return NULL;
+		dir_remove(li, e);
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->address = xstrdup(address);
+	for (char *p = e->address; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 32;
+	TAILQ_INIT(&e->taps);
+	b = dir_bucket(address);
+	e->next = li->dir_hash[b];
+	li->dir_hash[b] = e;
+	TAILQ_INSERT_HEAD(&li->dir_lru, e, lru);
+	li->ndir++;
+	return e;
+}
+
+/* Starts the next lookups waiting for a slot. */
+static void
+dir_next(struct lw_inst *li)
+{
+	struct lw_req *r;
+
+	while (li->dir_inflight < LW_DIR_INFLIGHT &&
+	    (r = TAILQ_FIRST(&li->dir_queue)) != NULL) {
+		TAILQ_REMOVE(&li->dir_queue, r, entry);
+		lw_issue(r);
+	}
+}
+
+/* The lookup r failed: its taps confirm nothing, each is logged with why,
+ * and the entry is forgotten (a later tap asks again). Frees r. */
+static void
+lookup_failed(struct lw_req *r, const char *why)
+{
+	struct lw_inst *li = r->li;
+	struct lw_dir *e = r->dir;
+	struct lw_tap *t;
+
+	while ((t = TAILQ_FIRST(&e->taps)) != NULL) {
+		TAILQ_REMOVE(&e->taps, t, entry);
+		log_warnx("lineworks callback: delivery %lld not confirmed: "
+		    "looking up %s in the LINE WORKS directory failed: %s",
+		    (long long)t->delivery, e->address, why);
+		tap_free(t);
+	}
+	e->ntaps = 0;
+	e->looking = false;
+	dir_remove(li, e);
+	req_free(r);
+}
+
+static void
+dir_done(void *arg, const struct http_response *resp)
+{
+	struct lw_req *r = arg;
+	struct lw_inst *li = r->li;
+	struct lw_dir *e = r->dir;
+	struct lw_tap *t;
+	char why[400], code[64], desc[200], perr[64], *user;
+	long st = resp->status, reset;
+
+	li->dir_inflight--;
+	if (resp->result == CURLE_ABORTED_BY_CALLBACK) {
+		lookup_failed(r, "the daemon is stopping");
+		return;
+	}
+	error_code(resp, code, sizeof(code), desc, sizeof(desc));
+	if (renew_and_retry(r, resp, code)) {
+		dir_next(li);
+		return;
+	}
+	if (st == 429) {
+		/* The Directory's own rate limit: no lookup before its reset;
+		 * this one waits for it, LW_DIR_TRIES times at most. */
+		if ((reset = reset_secs(resp)) < 1)
+			reset = 1;
+		if (mono_now() + (double)reset > li->dir_paused_until)
+			li->dir_paused_until = mono_now() + (double)reset;
+		if (++e->tries < LW_DIR_TRIES) {
+			log_info("lineworks %s: directory rate limit, lookup "
+			    "of %s waits %lds", li->channel, e->address, reset);
+			lw_issue(r);
+			dir_next(li);
+			return;
+		}
+	}
+	if (resp->result != CURLE_OK && st == 0)
+		snprintf(why, sizeof(why), "no reply: %s", resp->error);
+	else if (st != 200)
+		snprintf(why, sizeof(why), "HTTP %ld%s%s%s%.160s%s", st,
+		    code[0] ? " " : "", code, desc[0] ? ": " : "", desc,
+		    st == 403 && strcmp(code, "UNAUTHORIZED") != 0 ?
+		    " (does the token's scope include user.read?)" :
+		    st == 429 ? " (rate limit, gave up)" : "");
+	else if (resp->truncated || lw_user_parse(resp->body,
+	    resp->body_len, &user, perr, sizeof(perr)) < 0)
+		snprintf(why, sizeof(why), "a reply that is not a user: %s",
+		    resp->truncated ? "too long" : perr);
+	else {
+		free(e->user);
+		e->user = user;
+		e->until = mono_now() + LW_DIR_TTL;
+		e->looking = false;
+		log_info("lineworks %s: %s is LINE WORKS user %s", li->channel,
+		    e->address, user);
+		while ((t = TAILQ_FIRST(&e->taps)) != NULL) {
+			TAILQ_REMOVE(&e->taps, t, entry);
+			tap_decide(e->address, e->user, t);
+		}
+		e->ntaps = 0;
+		req_free(r);
+		dir_next(li);
+		return;
+	}
+	lookup_failed(r, why);
+	dir_next(li);
+}
+
+/*
+ * Decides t, a tap on a delivery whose contact is the login e-mail
+ * address, by address's userId: at once when it is cached, else when a
+ * lookup (this tap's, or one under way for the address) answers. Takes t.
+ */
+static void
+dir_tap(struct lw_inst *li, const char *address, struct lw_tap *t)
+{
+	struct lw_dir *e = dir_find(li, address);
+	struct lw_req *r;
+	struct buf url = {0};
+
+	if (e != NULL && e->user != NULL && mono_now() < e->until) {
+		TAILQ_REMOVE(&li->dir_lru, e, lru);
+		TAILQ_INSERT_HEAD(&li->dir_lru, e, lru);
+		tap_decide(e->address, e->user, t);
+		return;
+	}
+	if (e == NULL && (e = dir_add(li, address)) == NULL) {
+		log_warnx("lineworks callback: delivery %lld not confirmed: "
+		    "%d directory lookups are under way already",
+		    (long long)t->delivery, LW_DIR_MAX);
+		tap_free(t);
+		return;
+	}
+	if (e->ntaps >= LW_DIR_TAPS) {
+		log_warnx("lineworks callback: delivery %lld not confirmed: "
+		    "%d taps wait for the lookup of %s already",
+		    (long long)t->delivery, LW_DIR_TAPS, e->address);
+		tap_free(t);
+		return;
+	}
+	TAILQ_REMOVE(&li->dir_lru, e, lru);
+	TAILQ_INSERT_HEAD(&li->dir_lru, e, lru);
+	TAILQ_INSERT_TAIL(&e->taps, t, entry);
+	e->ntaps++;
+	if (e->looking)
+		return;
+	/* Stale or new: ask (lookup_failed() may free e from here on). */
+	free(e->user);
+	e->user = NULL;
+	e->looking = true;
+	e->tries = 0;
+	buf_printf(&url, "%s/users/", li->api_base);
+	url_path_escape(&url, e->address);
+	r = xcalloc(1, sizeof(*r));
+	r->li = li;
+	r->url = buf_take(&url);
+	r->dir = e;
+	lw_issue(r);
+}
+
+/* ------------------------------------------------------------------ */
 /* The callback */
 
-/* Confirms the delivery a verified postback names, when userId is its
- * recipient. Everything else is logged and ignored. */
+/* The response a verified postback's choice names, for d (copied), or
+ * NULL when the tag has lost that choice. */
+static char *
+tap_response(const struct delivery_row *d, size_t choice)
+{
+	const char *response = "確認しました";
+	struct alert_row a;
+	char *out;
+
+	if (store_alert_get(cd->store, d->alert_id, &a) != 0)
+		return xstrdup(response);
+	const struct tag *t = rules_tag(&cd->site.rules, a.tag);
+	if (t != NULL && choice < t->nresponses)
+		response = t->responses[choice];
+	else if (t != NULL && t->nresponses > 0)
+		response = NULL;	/* a choice the tag lost */
+	out = response != NULL ? xstrdup(response) : NULL;
+	alert_row_free(&a);
+	return out;
+}
+
+/*
+ * Confirms the delivery a verified postback names when user is its
+ * recipient: the contact itself, or the userId of a contact that is a
+ * login e-mail (decided now or after a Directory lookup). Everything else
+ * is logged and ignored.
+ */
 static void
 handle_ack(struct lw_inst *li, const char *postback, const char *user,
     const char *peer)
 {
 	struct delivery_row d;
-	struct alert_row a;
+	struct lw_tap *t;
 	int64_t id;
 	size_t choice;
-	const char *response = "確認しました";
-	char client[256];
+	char *response;
+	bool same;
 
 	if (postback_parse(li, postback, &id, &choice) < 0) {
 		log_info("lineworks callback: a postback that is not ours, "
@@ -644,36 +1129,29 @@ handle_ack(struct lw_inst *li, const char *postback, const char *user,
 		    (long long)id);
 		return;
 	}
+	same = strcasecmp(d.address, user) == 0;
 	if (strcmp(d.kind, "alert") != 0 || strcmp(d.channel, li->channel) ||
-	    strcasecmp(d.address, user) != 0) {
+	    (!same && strchr(d.address, '@') == NULL)) {
 		log_warnx("lineworks callback: delivery %lld is not %s's, "
 		    "not confirmed", (long long)id, user);
 		delivery_row_free(&d);
 		return;
 	}
-	if (store_alert_get(cd->store, d.alert_id, &a) == 0) {
-		const struct tag *t = rules_tag(&cd->site.rules, a.tag);
-		if (t != NULL && choice < t->nresponses)
-			response = t->responses[choice];
-		else if (t != NULL && t->nresponses > 0)
-			response = NULL;	/* a choice the tag lost */
-		if (response != NULL)
-			response = xstrdup(response);
-		alert_row_free(&a);
-	} else
-		response = xstrdup(response);
-	snprintf(client, sizeof(client), "lineworks user %s via %s", user,
-	    peer);
-	if (response == NULL)
+	if ((response = tap_response(&d, choice)) == NULL) {
 		log_warnx("lineworks callback: delivery %lld: choice %zu is not "
 		    "a response of its tag", (long long)id, choice);
-	else {
-		int rc = delivery_confirm(id, response, "lineworks", client);
-		log_info("lineworks callback: delivery %lld %s", (long long)id,
-		    rc == 0 ? "confirmed" : rc == 1 ? "already confirmed" :
-		    "not recorded (database error)");
+		delivery_row_free(&d);
+		return;
 	}
-	free((char *)response);
+	t = xcalloc(1, sizeof(*t));
+	t->delivery = id;
+	t->response = response;
+	t->user = xstrdup(user);
+	t->client = xasprintf("lineworks user %s via %s", user, peer);
+	if (same)
+		tap_decide(d.address, user, t);
+	else
+		dir_tap(li, d.address, t);
 	delivery_row_free(&d);
 }
 
@@ -729,15 +1207,27 @@ lw_free(void *inst)
 	struct lw_inst *li = inst;
 	struct lw_req *r;
 
-	/* Requests still waiting: report them so their rows are retried. */
+	/* Requests still waiting: report them so their rows are retried;
+	 * lookups drop their taps. In-flight ones were aborted already. */
 	while ((r = TAILQ_FIRST(&li->waiting)) != NULL) {
 		struct send_report rep = { .outcome = SEND_TRANSIENT,
 		    .error = "stopped" };
 		TAILQ_REMOVE(&li->waiting, r, entry);
-		req_report(r, &rep);
+		if (r->dir != NULL)
+			lookup_failed(r, "the daemon is stopping");
+		else
+			req_report(r, &rep);
 	}
+	while ((r = TAILQ_FIRST(&li->dir_queue)) != NULL) {
+		TAILQ_REMOVE(&li->dir_queue, r, entry);
+		lookup_failed(r, "the daemon is stopping");
+	}
+	while (!TAILQ_EMPTY(&li->dir_lru))
+		dir_remove(li, TAILQ_FIRST(&li->dir_lru));
 	if (li->resume_ev != NULL)
 		event_free(li->resume_ev);
+	if (li->dir_resume_ev != NULL)
+		event_free(li->dir_resume_ev);
 	free(li->channel);
 	free(li->bot_id);
 	free(li->client_id);
@@ -777,6 +1267,8 @@ lw_init(struct event_base *base, const struct transport_conf *tc,
 
 	li->base = base;
 	TAILQ_INIT(&li->waiting);
+	TAILQ_INIT(&li->dir_queue);
+	TAILQ_INIT(&li->dir_lru);
 	li->channel = xstrdup(tc->channel);
 	li->bot_id = str_or(tc, "bot_id", "");
 	li->client_id = str_or(tc, "client_id", "");
@@ -787,6 +1279,7 @@ lw_init(struct event_base *base, const struct transport_conf *tc,
 	li->channel_id = str_or(tc, "channel_id", NULL);
 	li->timeout_ms = transport_timeout_ms(tc, HTTP_DEFAULT_TIMEOUT_MS);
 	li->resume_ev = evtimer_new(base, resume_cb, li);
+	li->dir_resume_ev = evtimer_new(base, resume_cb, li);
 	if ((li->client_secret = transport_secret(tc, c, "client_secret_file",
 	    err, errsz)) == NULL ||
 	    (li->key_pem = transport_secret(tc, c, "private_key_file", err,

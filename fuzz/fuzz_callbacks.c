@@ -5,10 +5,12 @@
  * the decoding behind the signature check is reached too); the rest is
  * the signature header, NUL, the bot id header, NUL, the body.  LINE WORKS
  * postbacks found in verified events are also run through
- * lw_postback_parse, and the raw body is tried as a postback.
+ * lw_postback_parse, and the raw body is tried as a postback and as a
+ * Directory reply (lw_user_parse).
  *
  * Contract: unsigned or wrongly signed input is never CB_OK; a CB_OK
- * result holds strings within the documented limits.
+ * result holds strings within the documented limits; a Directory reply
+ * gives either a userId within LW_USER_MAX or a reason, never both.
  */
 #include <sys/queue.h>
 
@@ -105,6 +107,25 @@ twilio(const char *sig, const char *body, size_t len, int sign)
 	tw_status_free(&st);
 }
 
+/* The body as a Directory reply: a userId within the limits, or a
+ * reason and no userId. */
+static void
+directory(const char *body, size_t len)
+{
+	char *user = NULL, err[64] = "";
+
+	if (lw_user_parse(body, len, &user, err, sizeof(err)) == 0) {
+		if (user == NULL || user[0] == '\0' ||
+		    strlen(user) > LW_USER_MAX)
+			abort();
+		for (const char *p = user; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				abort();
+	} else if (user != NULL || err[0] == '\0')
+		abort();
+	free(user);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t choice;
 		(void)lw_postback_parse(ack_key, body, 10, &id, &choice);
 	}
+	directory(body, blen);
 	free(body);
 	free(s);
 	return 0;

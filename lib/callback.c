@@ -98,6 +98,57 @@ lw_event_free(struct lw_event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
+int
+lw_user_parse(const char *body, size_t len, char **user, char *err,
+    size_t errsz)
+{
+	const cJSON *id, *email;
+	const char *why = NULL;
+	cJSON *o = NULL;
+	char *copy;
+
+	*user = NULL;
+	if (len > LW_USER_REPLY_MAX) {
+		snprintf(err, errsz, "reply over %d bytes", LW_USER_REPLY_MAX);
+		return -1;
+	}
+	copy = xmalloc(len + 1);
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	if (strlen(copy) != len)
+		why = "a NUL byte in the reply";
+	else if ((o = cJSON_ParseWithOpts(copy, NULL, true)) == NULL)
+		why = "not JSON";
+	else if (!cJSON_IsObject(o))
+		why = "not a JSON object";
+	free(copy);
+	if (why == NULL) {
+		id = cJSON_GetObjectItemCaseSensitive(o, "userId");
+		email = cJSON_GetObjectItemCaseSensitive(o, "email");
+		if (id == NULL)
+			why = "no userId";
+		else if (!cJSON_IsString(id))
+			why = "userId is not a string";
+		else if (id->valuestring[0] == '\0' ||
+		    strlen(id->valuestring) > LW_USER_MAX)
+			why = "userId is empty or too long";
+		else if (email != NULL && !cJSON_IsString(email))
+			why = "email is not a string";
+		else {
+			for (const unsigned char *p =
+			    (const unsigned char *)id->valuestring; *p; p++)
+				if (*p < 0x20 || *p == 0x7f)
+					why = "a control character in userId";
+		}
+	}
+	if (why == NULL)
+		*user = xstrdup(id->valuestring);
+	else
+		snprintf(err, errsz, "%s", why);
+	cJSON_Delete(o);
+	return why == NULL ? 0 : -1;
+}
+
 enum cb_verdict
 tw_status_parse(const char *auth_token, const char *url,
     const char *account_sid, const char *sig, const char *body, size_t len,

@@ -1,6 +1,8 @@
 /*
  * callback.h: the pure parse-and-verify step of the provider callbacks
- * (LINE WORKS bot events and postbacks, Twilio status callbacks), split
+ * (LINE WORKS bot events and postbacks, and the Directory reply that ties
+ * a login e-mail to the userId a callback carries; Twilio status
+ * callbacks), split
  * out of daemon/transport_lineworks.c and daemon/transport_twilio.c so it
  * can be unit-tested and fuzzed without a loop or a database.
  *
@@ -64,6 +66,21 @@ enum cb_verdict lw_event_parse(const char *bot_secret, const char *bot_id,
     const char *sig, const char *bot, const char *body, size_t len,
     struct lw_event *ev);
 void lw_event_free(struct lw_event *ev);
+
+#define LW_USER_REPLY_MAX	(64 * 1024)	/* longest Directory reply */
+/*
+ * Decodes the Directory API's answer to GET /users/{userId} (a
+ * UserResponse), body[0..len) (need not be NUL-terminated; the caller has
+ * checked the status): it must be exactly one JSON object, at most
+ * LW_USER_REPLY_MAX bytes with no NUL, whose userId is a string of 1 to
+ * LW_USER_MAX bytes without control characters, and whose email, when
+ * given, is a string. Returns 0 with *user a copy of userId (free() it),
+ * or -1 with *user NULL and the reason in err (errsz bytes; a short
+ * phrase such as "not JSON" or "userId is not a string", for a log line).
+ * Nothing else of the reply is used.
+ */
+int lw_user_parse(const char *body, size_t len, char **user, char *err,
+    size_t errsz);
 
 /* ---- Twilio ---- */
 

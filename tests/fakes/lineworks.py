@@ -3,14 +3,16 @@
 tests (run with Debian's /usr/bin/python3: it needs python3-cryptography).
 
   lineworks.py serve --port-file F --log F --public-key PEM --client-id ID
-      --client-secret S --service-account SA --bot-id B [script options]
+      --client-secret S --service-account SA --bot-id B
+      [--user EMAIL=USERID ...] [script options]
   lineworks.py callback --url URL --bot-secret S --bot-id B --user U
       (--postback P | --body JSON) [--type message|postback] [--bad-sig]
 
 serve listens on 127.0.0.1, port 0, writes the port to --port-file, and
 answers like the real service, rejecting what it rejects:
   POST /oauth2/v2.0/token: form-encoded; grant_type jwt-bearer; client_id
-      and client_secret; scope containing bot or bot.message; assertion an
+      and client_secret; scope: names separated by spaces, each one the app
+      has (--app-scopes), bot or bot.message among them; assertion an
       RS256 JWT whose signature verifies with --public-key, header alg
       RS256, iss = client id, sub = service account, iat and exp numbers,
       iat not in the future, exp in the future and exp - iat <= 3600.
@@ -20,17 +22,37 @@ answers like the real service, rejecting what it rejects:
       well-formed button_template (contentText <= 1000, 1..10 actions of
       type message/uri/copy with labels <= 20, uri http(s), postback
       <= 1000). 201 with an empty body.
+  GET /v1.0/users/{userId}: the Directory API's user lookup. A live bearer
+      token (401 UNAUTHORIZED otherwise) issued with user, user.read,
+      directory or directory.read in its scope (403 FORBIDDEN otherwise);
+      {userId} URL-decoded is a user id or an e-mail (any case) of the
+      user table (--user, /_control), else 404 USER_NOT_EXIST; 200 with a
+      UserResponse (domainId, userId, email, userName, is* flags).
+  POST /_control (JSON, not logged): {"users": {EMAIL: USERID or null}}
+      adds to (null: removes from) the user table; {"dir_rules": [RULE...]}
+      replaces the Directory script, {"dir_append": [...]} adds to it.
+      RULE: {"count": N (default 1, -1: for ever), "user": "..." (only for
+      that {userId}, as decoded), "status": 500, "body": "raw text" (sent
+      as it is; default: the error JSON of the status), "headers": {...},
+      "delay_ms": N (before answering), "drop": true (close without an
+      answer)}. The first rule with count left that matches answers
+      instead of the table, after the token and scope checks passed; a
+      rule with neither status nor body only delays the table's answer.
+      {"revoke_tokens": true} revokes every token issued so far.
 Script options: --burst N --window SECS (after every N accepted messages,
 answer 429 with rateLimit-* headers for SECS), --expire-at N (revoke all
 tokens when the N-th message arrives: it gets 401), --fail5xx N (the first
 N messages get 500), --drop N (the first N message connections are closed
 without a reply), --slow-ms MS, --fail-user U (404 for that user),
 --expires-in SECS and --expires-number (expires_in as a number, not a
-string).
+string), --app-scopes "S1 S2" (the scopes ticked for the app; default
+bot bot.message bot.read user.read).
 Every request is appended to --log as one JSON line: t, kind (token,
-message, channel), status, user, postbacks, uri, and for a message that
-arrived inside a 429 window later than 0.25 s after the 429 that opened
-it, "violation": true.
+message, channel, directory), status, user (for a lookup: the {userId}
+asked, decoded), postbacks, uri, scope (token); for a lookup also path
+(as received), found (the user id answered) and scripted (answered by a
+rule); and for a message that arrived inside a 429 window later than
+0.25 s after the 429 that opened it, "violation": true.
 """
 import argparse
 import base64
@@ -74,7 +96,12 @@ class State:
     def __init__(self, a):
         self.a = a
         self.lock = threading.Lock()
-        self.tokens = {}          # token -> expiry (time.time())
+        self.tokens = {}          # token -> (expiry (time.time()), scopes)
+        self.users = {}           # e-mail (lower case) -> user id
+        for u in a.user:
+            email, _, uid = u.partition("=")
+            self.users[email.lower()] = uid
+        self.dir_rules = []
         self.accepted = 0         # messages accepted
         self.messages = 0         # message requests seen
         self.window_start = 0.0   # 429 window
@@ -184,8 +211,118 @@ class Handler(BaseHTTPRequestHandler):
         self.server.st.log(status=status, error=desc, **log)
         self.reply(status, {"code": code, "description": desc})
 
+    def bearer(self, st, now):
+        """The scopes of the request's live bearer token, or None."""
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return None
+        with st.lock:
+            t = st.tokens.get(auth[7:])
+        if t is None or t[0] < now:
+            return None
+        return t[1]
+
     def do_GET(self):
-        self.err(405, "METHOD_NOT_ALLOWED", "GET", kind="other")
+        st = self.server.st
+        path = urllib.parse.urlsplit(self.path).path
+        parts = path.split("/")
+        # ['', 'v1.0', 'users', userId]
+        if len(parts) != 4 or parts[1] != "v1.0" or parts[2] != "users" or \
+                not parts[3]:
+            return self.err(404, "NOT_FOUND", "no such API", kind="other",
+                            path=path)
+        return self.directory(st, urllib.parse.unquote(parts[3]))
+
+    def directory(self, st, asked):
+        if self.headers.get("Content-Length") not in (None, "0"):
+            return self.err(400, "BAD_REQUEST", "a body on a GET",
+                            kind="directory", user=asked, path=self.path)
+        scopes = self.bearer(st, time.time())
+        if scopes is None:
+            return self.err(401, "UNAUTHORIZED", "invalid access token",
+                            kind="directory", user=asked, path=self.path)
+        if not scopes & {"user", "user.read", "directory", "directory.read"}:
+            return self.err(403, "FORBIDDEN", "scope user.read required",
+                            kind="directory", user=asked, path=self.path)
+        rule = None
+        with st.lock:
+            for r in st.dir_rules:
+                if r.get("count", 1) == 0:
+                    continue
+                if "user" in r and r["user"] != asked:
+                    continue
+                if r.get("count", 1) > 0:
+                    r["count"] = r.get("count", 1) - 1
+                rule = r
+                break
+        if rule is not None:
+            if rule.get("delay_ms"):
+                time.sleep(rule["delay_ms"] / 1000.0)
+            if rule.get("drop"):
+                st.log(kind="directory", user=asked, path=self.path, status=0, dropped=True,
+                       scripted=True)
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+        if rule is not None and ("status" in rule or "body" in rule):
+            status = int(rule.get("status", 200))
+            hdrs = list(rule.get("headers", {}).items())
+            st.log(kind="directory", user=asked, path=self.path, status=status, scripted=True)
+            if "body" in rule:
+                data = rule["body"].encode()
+                self.send_response(status)
+                for k, v in hdrs:
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            return self.reply(status, {"code": "SCRIPTED",
+                                       "description": "scripted %d" % status},
+                              hdrs)
+        with st.lock:
+            email, uid = None, None
+            if asked.lower() in st.users:
+                email, uid = asked.lower(), st.users[asked.lower()]
+            else:
+                for e, u in st.users.items():
+                    if u == asked:
+                        email, uid = e, u
+        if uid is None:
+            return self.err(404, "USER_NOT_EXIST", "no such user",
+                            kind="directory", user=asked, path=self.path)
+        st.log(kind="directory", user=asked, path=self.path, status=200, found=uid)
+        self.reply(200, {"domainId": 40029600, "userId": uid,
+                         "userExternalKey": None, "email": email,
+                         "userName": {"lastName": email.split("@")[0],
+                                      "firstName": ""},
+                         "isAdministrator": False, "isPending": False,
+                         "isSuspended": False, "isDeleted": False,
+                         "isAwaiting": False})
+
+    def control(self, st, raw):
+        try:
+            c = json.loads(raw or b"{}")
+        except ValueError:
+            return self.reply(400, {"code": "BAD_REQUEST",
+                                    "description": "control JSON"})
+        with st.lock:
+            for e, u in (c.get("users") or {}).items():
+                if u is None:
+                    st.users.pop(e.lower(), None)
+                else:
+                    st.users[e.lower()] = u
+            if "dir_rules" in c:
+                st.dir_rules = list(c["dir_rules"])
+            if "dir_append" in c:
+                st.dir_rules.extend(c["dir_append"])
+            if c.get("revoke_tokens"):
+                st.tokens.clear()
+        self.reply(200, {})
 
     def do_POST(self):
         st = self.server.st
@@ -195,6 +332,8 @@ class Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         if path == "/oauth2/v2.0/token":
             return self.token(st, raw)
+        if path == "/_control":
+            return self.control(st, raw)
         parts = path.split("/")
         # ['', 'v1.0', 'bots', bot, 'users'|'channels', id, 'messages']
         if len(parts) != 7 or parts[1] != "v1.0" or parts[2] != "bots" or \
@@ -206,7 +345,6 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.messages += 1
             seq = st.messages
-        auth = self.headers.get("Authorization", "")
         if a.slow_ms:
             time.sleep(a.slow_ms / 1000.0)
         if kind == "message" and seq <= a.drop:
@@ -225,8 +363,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "message" and a.expire_at and seq == a.expire_at:
             with st.lock:
                 st.tokens.clear()
-        if not auth.startswith("Bearer ") or auth[7:] not in st.tokens or \
-                st.tokens[auth[7:]] < now:
+        if self.bearer(st, now) is None:
             return self.err(401, "UNAUTHORIZED", "invalid access token",
                             kind=kind, user=user)
         if parts[3] != a.bot_id:
@@ -291,13 +428,16 @@ class Handler(BaseHTTPRequestHandler):
         scope = (g("scope") or "").split(" ")
         if "bot" not in scope and "bot.message" not in scope:
             return self.err(400, "invalid_scope", "scope", kind="token")
+        if any(x not in a.app_scopes.split() for x in scope):
+            return self.err(400, "invalid_scope",
+                            "scope not granted to the app", kind="token")
         bad = check_jwt(st, g("assertion") or "")
         if bad:
             return self.err(400, "invalid_grant", bad, kind="token")
         tok = "jp1" + secrets.token_urlsafe(24)
         with st.lock:
-            st.tokens[tok] = time.time() + a.expires_in
-        st.log(kind="token", status=200)
+            st.tokens[tok] = (time.time() + a.expires_in, frozenset(scope))
+        st.log(kind="token", status=200, scope=" ".join(scope))
         exp = a.expires_in if a.expires_number else str(a.expires_in)
         self.reply(200, {"access_token": tok, "refresh_token": "r" + tok,
                          "token_type": "Bearer", "expires_in": exp,
@@ -364,6 +504,8 @@ def main():
     s.add_argument("--fail-user", default="")
     s.add_argument("--expires-in", type=int, default=86400)
     s.add_argument("--expires-number", action="store_true")
+    s.add_argument("--user", action="append", default=[])
+    s.add_argument("--app-scopes", default="bot bot.message bot.read user.read")
     c = sub.add_parser("callback")
     c.add_argument("--url", required=True)
     c.add_argument("--bot-secret", required=True)

@@ -75,10 +75,16 @@ lw_start() {	# [FAKE OPTIONS]
 	    --service-account "$LW_SA" --bot-id "$LW_BOT" "$@"
 }
 
+# The rosters' lineworks contacts are login e-mails, so the scope must
+# reach the Directory (user.read) unless a test says otherwise.
 lw_conf() {	# [EXTRA "k: v" ...]: the transport's flow map
-	local p extra=""
+	local p extra="" scope=', scope: "bot user.read"'
 	p=$(fake_port lineworks)
-	for e in "$@"; do extra="$extra, $e"; done
+	for e in "$@"; do
+		extra="$extra, $e"
+		case $e in scope:*) scope="" ;; esac
+	done
+	extra="$scope$extra"
 	echo "{type: lineworks, bot_id: \"$LW_BOT\", client_id: $LW_CLIENT," \
 	    "client_secret_file: \"$SITE/lw.secret\", service_account: \"$LW_SA\"," \
 	    "private_key_file: \"$SITE/lw.key\", bot_secret_file: \"$SITE/lw.botsecret\"," \

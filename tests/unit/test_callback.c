@@ -1,6 +1,6 @@
 /*
  * test_callback.c: lib/callback.c, the parse-and-verify step of the LINE
- * WORKS and Twilio callbacks.
+ * WORKS and Twilio callbacks, and the LINE WORKS Directory reply.
  *
  * Must never: accept a forged or foreign callback, or build an expected
  * signature with the code under test (they were computed with Python's
@@ -100,6 +100,91 @@ test_lw_postback(void **state)
 	assert_int_equal(lw_postback_parse(key, "", 10, &id, &choice), -1);
 }
 
+/* Directory replies: the documented UserResponse shape, then garbage. */
+#define S(lit)	lit, sizeof(lit) - 1
+static void
+test_lw_user(void **state)
+{
+	static const char ok[] = "{\"domainId\":40029600,\"userId\":"
+	    "\"c72af563-0f21-4736-11e4-045237113344\",\"userExternalKey\":null,"
+	    "\"email\":\"mayor@town.example\",\"userName\":{\"lastName\":"
+	    "\"安平\",\"firstName\":\"一郎\"},\"isAdministrator\":false,"
+	    "\"isSuspended\":false,\"isDeleted\":false}";
+	static const struct { const char *body; size_t len; const char *why; }
+	    bad[] = {
+		{ S(""), "not JSON" },
+		{ S("<html>502</html>"), "not JSON" },
+		{ S("{\"userId\":\"u1\""), "not JSON" },
+		{ S("{\"userId\":\"u1\"} x"), "not JSON" },
+		{ S("{\"userId\":\"u1\"}\0x"), "a NUL byte in the reply" },
+		{ S("[\"u1\"]"), "not a JSON object" },
+		{ S("\"u1\""), "not a JSON object" },
+		{ S("{}"), "no userId" },
+		{ S("{\"email\":\"a@b\"}"), "no userId" },
+		{ S("{\"UserId\":\"u1\"}"), "no userId" },
+		{ S("{\"userId\":42}"), "userId is not a string" },
+		{ S("{\"userId\":null}"), "userId is not a string" },
+		{ S("{\"userId\":[\"u1\"]}"), "userId is not a string" },
+		{ S("{\"userId\":\"\"}"), "userId is empty or too long" },
+		{ S("{\"userId\":\"u1\",\"email\":7}"),
+		    "email is not a string" },
+		{ S("{\"userId\":\"u\\n1\"}"),
+		    "a control character in userId" },
+	};
+	struct buf big = {0};
+	char *user = (char *)"x", err[64];
+
+	(void)state;
+	assert_int_equal(lw_user_parse(ok, strlen(ok), &user, err,
+	    sizeof(err)), 0);
+	assert_string_equal(user, "c72af563-0f21-4736-11e4-045237113344");
+	free(user);
+	/* Not NUL-terminated: only len bytes count. */
+	assert_int_equal(lw_user_parse("{\"userId\":\"u1\"}garbage", 15,
+	    &user, err, sizeof(err)), 0);
+	assert_string_equal(user, "u1");
+	free(user);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		user = (char *)"x";
+		err[0] = '\0';
+		assert_int_equal(lw_user_parse(bad[i].body, bad[i].len, &user,
+		    err, sizeof(err)), -1);
+		assert_null(user);
+		assert_string_equal(err, bad[i].why);
+	}
+
+	/* userId of LW_USER_MAX bytes passes, one more does not. */
+	buf_adds(&big, "{\"userId\":\"");
+	for (int i = 0; i < LW_USER_MAX; i++)
+		buf_addc(&big, 'a');
+	buf_adds(&big, "\"}");
+	assert_int_equal(lw_user_parse(big.data, big.len, &user, err,
+	    sizeof(err)), 0);
+	assert_int_equal(strlen(user), LW_USER_MAX);
+	free(user);
+	buf_free(&big);
+	buf_adds(&big, "{\"userId\":\"");
+	for (int i = 0; i <= LW_USER_MAX; i++)
+		buf_addc(&big, 'a');
+	buf_adds(&big, "\"}");
+	assert_int_equal(lw_user_parse(big.data, big.len, &user, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "userId is empty or too long");
+	buf_free(&big);
+
+	/* An oversized reply is refused before it is parsed. */
+	buf_adds(&big, "{\"userId\":\"u1\",\"pad\":\"");
+	while (big.len <= LW_USER_REPLY_MAX)
+		buf_addc(&big, ' ');
+	buf_adds(&big, "\"}");
+	assert_int_equal(lw_user_parse(big.data, big.len, &user, err,
+	    sizeof(err)), -1);
+	assert_null(user);
+	assert_string_equal(err, "reply over 65536 bytes");
+	buf_free(&big);
+}
+
 #define TW_URL	"https://alert.example.lg.jp/callback/twilio"
 static const char tw_body[] = "MessageSid=SM0123&MessageStatus=delivered"
     "&AccountSid=AC1&ErrorCode=";
@@ -164,6 +249,7 @@ main(void)
 		cmocka_unit_test(test_lw_event),
 		cmocka_unit_test(test_lw_refused),
 		cmocka_unit_test(test_lw_postback),
+		cmocka_unit_test(test_lw_user),
 		cmocka_unit_test(test_tw_status),
 		cmocka_unit_test(test_tw_refused),
 	};
