@@ -3,6 +3,18 @@
 # resident memory of crisiscastd, for the 94-account sample site and for a
 # 30,000-account site (a prefecture's staff: 29,944 generated officials
 # plus the sample's 56 shelter staff). Prints `name value unit` lines.
+#
+# Each site is measured twice: on a fresh state directory (the first start
+# ever: schema created, token key made), then again on the state the first
+# run left (`_restart`, what every later start does). What the resident set
+# consists of, from /proc/PID/smaps_rollup:
+#   idle_rss        VmRSS, everything resident
+#   idle_anon       Anonymous: the process's own pages (heap, stacks, the
+#                   relocated data of every shared library)
+#   idle_private_dirty  Private_Dirty: pages only this process has written
+#   idle_file       Rss minus Anonymous: library code and read-only data
+#                   mapped from the page cache, shared with every other
+#                   process that maps the same libraries
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -35,11 +47,17 @@ site() {
 	    "$repo/etc/crisiscast.yaml" >"$work/$1/crisiscast.yaml"
 }
 
-# measure NAME: starts the daemon, times it to the first ping, lets it
-# idle, reads VmRSS, stops it.
+# mib KIB: KiB as MiB with one decimal.
+mib() {
+	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+# measure NAME [SUFFIX]: starts the daemon on NAME's site and state, times
+# it to the first ping, lets it idle, reads its memory, stops it. Figures
+# are named with SUFFIX appended.
 measure() {
 	local cfg=$work/$1/crisiscast.yaml sock=$work/$1/control.sock i=0
-	local t0 t1 rss
+	local t0 t1 rss anon dirty file n=$1${2:-}
 	t0=$(date +%s%N)
 	"$BUILD/crisiscastd" -f "$cfg" 2>"$work/$1/log" &
 	pid=$!
@@ -55,15 +73,23 @@ measure() {
 	t1=$(date +%s%N)
 	sleep 2
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+	read -r anon dirty file < <(awk '/^Rss:/ { r = $2 }
+	    /^Anonymous:/ { a = $2 } /^Private_Dirty:/ { d = $2 }
+	    END { print a, d, r - a }' "/proc/$pid/smaps_rollup")
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
-	echo "startup_$1 $(( (t1 - t0) / 1000000 )) ms"
-	echo "idle_rss_$1 $(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }') MiB"
+	echo "startup_$n $(( (t1 - t0) / 1000000 )) ms"
+	echo "idle_rss_$n $(mib "$rss") MiB"
+	echo "idle_anon_$n $(mib "$anon") MiB"
+	echo "idle_private_dirty_$n $(mib "$dirty") MiB"
+	echo "idle_file_$n $(mib "$file") MiB"
 }
 
 site 94 "$repo/etc/rosters/crisis.yaml"
 measure 94
+measure 94 _restart
 python3 "$repo/tests/integration/gen_roster.py" 29940 "$work/crisis30k.yaml"
 site 30000 "$work/crisis30k.yaml"
 measure 30000
+measure 30000 _restart

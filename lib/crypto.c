@@ -3,13 +3,14 @@
  */
 #include "crypto.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,29 @@
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/*
+ * The kernel's CSPRNG, not RAND_bytes(): the first RAND_bytes() sets up
+ * OpenSSL's providers and DRBGs, about 2 MB of libcrypto resident for
+ * good, in a daemon that may not otherwise need libcrypto before its first
+ * link token or TLS connection. getrandom() blocks only until the kernel
+ * pool is seeded.
+ */
 int
 crypto_random(void *p, size_t n)
 {
-	if (n > INT32_MAX)
-		return -1;
-	return RAND_bytes(p, (int)n) == 1 ? 0 : -1;
+	uint8_t *o = p;
+
+	while (n > 0) {
+		ssize_t got = getrandom(o, n, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		o += got;
+		n -= (size_t)got;
+	}
+	return 0;
 }
 
 void

@@ -3,12 +3,13 @@
  * its file:line:col, and AUDIENCE expressions to member indexes.
  *
  * Must never log, exit, or keep a pointer into a YAML tree past
- * roster_load(): every string in a struct roster is its own copy.
+ * roster_load(): every string in a struct roster is a copy in its pool.
  */
 #include "roster.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,15 @@
 #define TEXT_MAX	100	/* code points in a name or title */
 #define ADDRESS_MAX	256	/* bytes in a contact address */
 #define ECHO_MAX	60	/* bytes of user input quoted in an error */
+#define POOL_BLOCK	(32u << 10)	/* bytes in a string pool block */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_MALLOC_EACH 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_MALLOC_EACH 1
+#endif
+#endif
 
 /* Where a member, shelter or group was first seen, for "first at" notes. */
 struct place {
@@ -32,6 +42,7 @@ struct loader {
 	struct diags *d;
 	const struct channel_ref *ch;
 	size_t nch;
+	char **chname;			/* ch[i].name in the pool, or NULL */
 	struct place *mplace;		/* parallel to r->members */
 	const struct ynode **splace;	/* parallel to r->shelters */
 	const struct ynode **gplace;	/* parallel to r->groups */
@@ -42,6 +53,48 @@ struct parsed {
 	struct member m;
 	const struct ynode *id, *login;
 	bool bad;			/* some field had an error */
+};
+
+/*
+ * A string-keyed index of array positions: open addressing with linear
+ * probing, never more than half full. Keys are borrowed: strings the
+ * roster owns, which stay put until roster_free() even when the arrays
+ * holding their members move.
+ */
+struct strmap {
+	struct slot {
+		const char *key;	/* NULL: empty */
+		size_t val;
+	} *slots;
+	size_t cap;			/* 0 or a power of two */
+	size_t n;
+};
+
+/*
+ * Every string of a roster, and its members' contact lists, are cut from
+ * blocks that roster_free() frees together: a 30,000-member roster takes
+ * a few hundred mallocs instead of a quarter million, and a 7-byte id 7
+ * bytes instead of a 24-byte malloc chunk. Nothing in the pool is freed
+ * alone: a member dropped after an error leaves its strings there until
+ * roster_free(). Under AddressSanitizer every piece is its own malloc, so
+ * overflows are still caught piece by piece.
+ */
+struct pool_block {
+	struct pool_block *next;
+	max_align_t data[];
+};
+
+struct pool {
+	struct pool_block *blocks;	/* newest first */
+	char *next;			/* free space in the newest block */
+	size_t left;
+};
+
+struct roster_private {
+	struct strmap id;		/* member id: index in r->members */
+	struct strmap login;		/* login: the first member with it */
+	struct strmap shelter;		/* shelter id: index in r->shelters */
+	struct pool pool;
 };
 
 static const char *const file_keys[] = {
@@ -62,6 +115,129 @@ static const struct {
 	{ "approver", ROLE_APPROVER },
 	{ "admin", ROLE_ADMIN },
 };
+
+/* FNV-1a, 64 bits. */
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3u;
+	}
+	return h;
+}
+
+/* The slot holding key, or the empty one where it would go. cap > 0. */
+static struct slot *
+strmap_slot(const struct strmap *m, const char *key)
+{
+	size_t mask = m->cap - 1, i = (size_t)str_hash(key) & mask;
+
+	while (m->slots[i].key != NULL && strcmp(m->slots[i].key, key) != 0)
+		i = (i + 1) & mask;
+	return &m->slots[i];
+}
+
+/* The value for key, or SIZE_MAX. */
+static size_t
+strmap_get(const struct strmap *m, const char *key)
+{
+	const struct slot *sl;
+
+	if (m->cap == 0)
+		return SIZE_MAX;
+	sl = strmap_slot(m, key);
+	return sl->key != NULL ? sl->val : SIZE_MAX;
+}
+
+/* Sets key's value, adding key if it is new. */
+static void
+strmap_put(struct strmap *m, const char *key, size_t val)
+{
+	struct slot *sl;
+
+	if (2 * (m->n + 1) > m->cap) {
+		struct strmap big = { .cap = m->cap ? 2 * m->cap : 64, .n = m->n };
+
+		big.slots = xcalloc(big.cap, sizeof(*big.slots));
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slots[i].key != NULL)
+				*strmap_slot(&big, m->slots[i].key) =
+				    m->slots[i];
+		free(m->slots);
+		*m = big;
+	}
+	sl = strmap_slot(m, key);
+	if (sl->key == NULL) {
+		sl->key = key;
+		m->n++;
+	}
+	sl->val = val;
+}
+
+/* n bytes at a multiple of align (a power of two) from the pool. */
+static void *
+pool_alloc(struct pool *p, size_t n, size_t align)
+{
+#ifdef POOL_MALLOC_EACH
+	struct pool_block *b = xmalloc(sizeof(*b) + n);
+
+	(void)align;
+	b->next = p->blocks;
+	p->blocks = b;
+	return b->data;
+#else
+	size_t pad = (size_t)-(uintptr_t)p->next & (align - 1);
+	char *q;
+
+	if (pad + n > p->left) {
+		size_t size = n > POOL_BLOCK ? n : POOL_BLOCK;
+		struct pool_block *b = xmalloc(sizeof(*b) + size);
+
+		b->next = p->blocks;
+		p->blocks = b;
+		p->next = (char *)b->data;
+		p->left = size;
+		pad = 0;
+	}
+	q = p->next + pad;
+	p->next = q + n;
+	p->left -= pad + n;
+	return q;
+#endif
+}
+
+static char *
+pool_strdup(struct pool *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(pool_alloc(p, n, 1), s, n);
+}
+
+static void
+pool_free(struct pool *p)
+{
+	while (p->blocks != NULL) {
+		struct pool_block *b = p->blocks;
+		p->blocks = b->next;
+		free(b);
+	}
+}
+
+/*
+ * Room for one more item in an array holding n: it doubles whenever n is
+ * a power of two, so its capacity is never stored and n appends cost O(n).
+ */
+static void *
+grow(void *p, size_t n, size_t size)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		p = xreallocarray(p, n == 0 ? 1 : 2 * n, size);
+	return p;
+}
 
 /* ^[a-z0-9][a-z0-9_-]{0,63}$ */
 static bool
@@ -193,7 +369,7 @@ get_text(struct loader *l, const struct ynode *map, const char *key)
 		    TEXT_MAX);
 		return NULL;
 	}
-	return xstrdup(s);
+	return pool_strdup(&l->r->priv->pool, s);
 }
 
 /* Reads a required id field; returns a copy or NULL after an error. */
@@ -211,7 +387,7 @@ get_id(struct loader *l, const struct ynode *map, const char *key,
 		    what, s, ID_MAX);
 		return NULL;
 	}
-	return xstrdup(s);
+	return pool_strdup(&l->r->priv->pool, s);
 }
 
 static const struct channel_ref *
@@ -285,7 +461,8 @@ parse_contacts(struct loader *l, const struct ynode *map, struct member *m)
 		ydiag(l->d, cm, "\"contacts\" is empty (at least one channel)");
 		return false;
 	}
-	m->contacts = xcalloc(cm->n, sizeof(*m->contacts));
+	m->contacts = pool_alloc(&l->r->priv->pool,
+	    cm->n * sizeof(*m->contacts), _Alignof(struct contact));
 	for (size_t i = 0; i < cm->n; i++) {
 		const struct ynode *k = cm->keys[i], *v = cm->items[i];
 		const struct channel_ref *c = channel_lookup(l, k->str);
@@ -306,8 +483,13 @@ parse_contacts(struct loader *l, const struct ynode *map, struct member *m)
 			ok = false;
 			continue;
 		}
-		m->contacts[m->ncontacts].channel = xstrdup(k->str);
-		m->contacts[m->ncontacts].address = xstrdup(v->str);
+		/* One copy of each channel name serves every member. */
+		if (l->chname[c - l->ch] == NULL)
+			l->chname[c - l->ch] = pool_strdup(&l->r->priv->pool,
+			    c->name);
+		m->contacts[m->ncontacts].channel = l->chname[c - l->ch];
+		m->contacts[m->ncontacts].address = pool_strdup(
+		    &l->r->priv->pool, v->str);
 		m->ncontacts++;
 	}
 	return ok;
@@ -355,20 +537,10 @@ parse_roles(struct loader *l, const struct ynode *map, struct member *m)
 	return ok;
 }
 
+/* Drops a parsed member; its strings stay in the pool. */
 static void
 member_clear(struct member *m)
 {
-	free(m->id);
-	free(m->name);
-	free(m->title);
-	free(m->login);
-	free(m->phone);
-	free(m->shelter);
-	for (size_t i = 0; i < m->ncontacts; i++) {
-		free(m->contacts[i].channel);
-		free(m->contacts[i].address);
-	}
-	free(m->contacts);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -397,7 +569,7 @@ parse_member(struct loader *l, const struct ynode *n, struct parsed *p)
 	if (yget_str(n, "login", false, l->d, &s)) {
 		p->login = ymap_get(n, "login");
 		if (valid_login(s))
-			m->login = xstrdup(s);
+			m->login = pool_strdup(&l->r->priv->pool, s);
 		else
 			ydiag(l->d, p->login, "login \"%s\" is not a Unix login "
 			    "name (a-z, 0-9, _, . and -, at most %d)", s,
@@ -405,7 +577,7 @@ parse_member(struct loader *l, const struct ynode *n, struct parsed *p)
 	}
 	if (yget_str(n, "phone", false, l->d, &s)) {
 		if (valid_e164(s))
-			m->phone = xstrdup(s);
+			m->phone = pool_strdup(&l->r->priv->pool, s);
 		else
 			ydiag(l->d, ymap_get(n, "phone"), "\"phone\" must be "
 			    "an E.164 number such as +819012345678, not \"%s\"",
@@ -456,29 +628,30 @@ same_contacts(const struct member *a, const struct member *b)
 static size_t
 member_index(const struct roster *r, const char *id)
 {
-	for (size_t i = 0; i < r->nmembers; i++)
-		if (strcmp(r->members[i].id, id) == 0)
-			return i;
-	return SIZE_MAX;
+	return r->priv != NULL ? strmap_get(&r->priv->id, id) : SIZE_MAX;
 }
 
-/* Reports login (at node at) if a member other than self already has it. */
+/*
+ * Gives member i its login (at node at): reports the login if another
+ * member has it already, and indexes it. Of several members with one
+ * login, the index keeps the first in roster order, the one named in the
+ * next duplicate's error.
+ */
 static void
-check_login(struct loader *l, const char *login, size_t self,
-    const struct ynode *at)
+set_login(struct loader *l, size_t i, char *login, const struct ynode *at)
 {
+	struct strmap *logins = &l->r->priv->login;
+	size_t o = strmap_get(logins, login);
 	char where[512];
 
-	for (size_t i = 0; i < l->r->nmembers; i++) {
-		const struct member *o = &l->r->members[i];
-		if (i == self || o->login == NULL ||
-		    strcmp(o->login, login) != 0)
-			continue;
+	if (o != SIZE_MAX)
 		ydiag(l->d, at, "login \"%s\" is already used by member \"%s\" "
-		    "at %s", login, o->id, pos(l->mplace[i].login, where,
-		    sizeof(where)));
-		return;
-	}
+		    "at %s", login, l->r->members[o].id,
+		    pos(l->mplace[o].login, where, sizeof(where)));
+	l->r->members[i].login = login;
+	l->mplace[i].login = at;
+	if (o == SIZE_MAX || i < o)
+		strmap_put(logins, login, i);
 }
 
 /*
@@ -495,19 +668,22 @@ add_member(struct loader *l, size_t g, struct parsed *p)
 	char where[512];
 
 	if (i == SIZE_MAX) {
-		if (m->login != NULL)
-			check_login(l, m->login, SIZE_MAX, p->login);
-		r->members = xreallocarray(r->members, r->nmembers + 1,
-		    sizeof(*r->members));
-		l->mplace = xreallocarray(l->mplace, r->nmembers + 1,
-		    sizeof(*l->mplace));
+		char *login = m->login;
+
+		i = r->nmembers++;
+		r->members = grow(r->members, i, sizeof(*r->members));
+		l->mplace = grow(l->mplace, i, sizeof(*l->mplace));
 		m->groups = (uint32_t)1 << g;
-		m->order = r->nmembers;
-		r->members[r->nmembers] = *m;
-		l->mplace[r->nmembers].id = p->id;
-		l->mplace[r->nmembers].login = m->login ? p->login : NULL;
+		m->order = i;
+		m->login = NULL;
+		r->members[i] = *m;
+		l->mplace[i].id = p->id;
+		l->mplace[i].login = NULL;
+		strmap_put(&r->priv->id, r->members[i].id, i);
+		if (login != NULL)
+			set_login(l, i, login, p->login);
 		memset(m, 0, sizeof(*m));
-		return r->nmembers++;
+		return i;
 	}
 
 	e = &r->members[i];
@@ -559,10 +735,8 @@ add_member(struct loader *l, size_t g, struct parsed *p)
 		m->shelter = NULL;
 	}
 	if (e->login == NULL && m->login != NULL) {
-		check_login(l, m->login, i, p->login);
-		e->login = m->login;
+		set_login(l, i, m->login, p->login);
 		m->login = NULL;
-		l->mplace[i].login = p->login;
 	}
 	member_clear(m);
 	return i;
@@ -602,27 +776,22 @@ load_shelter(struct loader *l, size_t g, const struct ynode *n)
 	    (n == NULL || n->type != Y_MAP))
 		return;
 	id = get_id(l, n, "id", "shelter");
-	if (id != NULL) {
-		for (size_t i = 0; i < r->nshelters; i++) {
-			if (strcmp(r->shelters[i].id, id) != 0)
-				continue;
-			ydiag(l->d, ymap_get(n, "id"), "duplicate shelter id "
-			    "\"%s\" (first at %s)", id, pos(l->splace[i],
-			    where, sizeof(where)));
-			free(id);
-			id = NULL;
-			break;
-		}
+	if (id != NULL &&
+	    (si = strmap_get(&r->priv->shelter, id)) != SIZE_MAX) {
+		ydiag(l->d, ymap_get(n, "id"), "duplicate shelter id \"%s\" "
+		    "(first at %s)", id, pos(l->splace[si], where,
+		    sizeof(where)));
+		id = NULL;
 	}
-	r->shelters = xreallocarray(r->shelters, r->nshelters + 1,
-	    sizeof(*r->shelters));
-	l->splace = xreallocarray(l->splace, r->nshelters + 1,
-	    sizeof(*l->splace));
 	si = r->nshelters++;
+	r->shelters = grow(r->shelters, si, sizeof(*r->shelters));
+	l->splace = grow(l->splace, si, sizeof(*l->splace));
 	sh = &r->shelters[si];
 	memset(sh, 0, sizeof(*sh));
-	/* A bad or duplicate id stays "" so it never matches; load fails. */
-	sh->id = id != NULL ? id : xstrdup("");
+	/* A bad or duplicate id stays "" and unindexed; load fails. */
+	sh->id = id != NULL ? id : pool_strdup(&r->priv->pool, "");
+	if (id != NULL)
+		strmap_put(&r->priv->shelter, sh->id, si);
 	l->splace[si] = ymap_get(n, "id");
 	sh->group = g;
 	sh->name = get_text(l, n, "name");
@@ -654,12 +823,11 @@ load_shelter(struct loader *l, size_t g, const struct ynode *n)
 
 		if (!parse_member(l, staff->items[i], &p))
 			continue;
-		p.m.shelter = xstrdup(r->shelters[si].id);
+		p.m.shelter = r->shelters[si].id;
 		if ((mi = add_member(l, g, &p)) == SIZE_MAX)
 			continue;
 		sh = &r->shelters[si];
-		sh->staff = xreallocarray(sh->staff, sh->nstaff + 1,
-		    sizeof(*sh->staff));
+		sh->staff = grow(sh->staff, sh->nstaff, sizeof(*sh->staff));
 		sh->staff[sh->nstaff++] = mi;
 	}
 }
@@ -690,7 +858,6 @@ load_file(struct loader *l, const struct ynode *root)
 			ydiag(l->d, ymap_get(root, "group"), "duplicate group "
 			    "id \"%s\" (first at %s)", id, pos(l->gplace[i],
 			    where, sizeof(where)));
-			free(id);
 			id = NULL;
 			break;
 		}
@@ -700,7 +867,7 @@ load_file(struct loader *l, const struct ynode *root)
 	l->gplace = xreallocarray(l->gplace, r->ngroups + 1,
 	    sizeof(*l->gplace));
 	g = r->ngroups++;
-	r->groups[g].id = id != NULL ? id : xstrdup("");
+	r->groups[g].id = id != NULL ? id : pool_strdup(&r->priv->pool, "");
 	r->groups[g].title = get_text(l, root, "title");
 	l->gplace[g] = ymap_get(root, "group");
 
@@ -735,6 +902,8 @@ roster_load(struct roster *r, char *const paths[], size_t npaths,
 	size_t before = diag_errors(d);
 
 	memset(r, 0, sizeof(*r));
+	r->priv = xcalloc(1, sizeof(*r->priv));
+	l.chname = xcalloc(nchannels + 1, sizeof(*l.chname));
 	if (npaths == 0)
 		diag_add(d, NULL, 0, 0, "no roster files given");
 	/* The trees live until the end: places point into them. */
@@ -746,6 +915,7 @@ roster_load(struct roster *r, char *const paths[], size_t npaths,
 	for (size_t i = 0; i < npaths; i++)
 		ynode_free(roots[i]);
 	free(roots);
+	free(l.chname);
 	free(l.mplace);
 	free(l.splace);
 	free(l.gplace);
@@ -759,20 +929,18 @@ roster_load(struct roster *r, char *const paths[], size_t npaths,
 void
 roster_free(struct roster *r)
 {
-	for (size_t i = 0; i < r->nmembers; i++)
-		member_clear(&r->members[i]);
 	free(r->members);
-	for (size_t i = 0; i < r->nshelters; i++) {
-		free(r->shelters[i].id);
-		free(r->shelters[i].name);
+	for (size_t i = 0; i < r->nshelters; i++)
 		free(r->shelters[i].staff);
-	}
 	free(r->shelters);
-	for (size_t i = 0; i < r->ngroups; i++) {
-		free(r->groups[i].id);
-		free(r->groups[i].title);
-	}
 	free(r->groups);
+	if (r->priv != NULL) {
+		free(r->priv->id.slots);
+		free(r->priv->login.slots);
+		free(r->priv->shelter.slots);
+		pool_free(&r->priv->pool);
+		free(r->priv);
+	}
 	memset(r, 0, sizeof(*r));
 }
 
@@ -787,20 +955,19 @@ roster_find(const struct roster *r, const char *id)
 const struct member *
 roster_find_login(const struct roster *r, const char *login)
 {
-	for (size_t i = 0; i < r->nmembers; i++)
-		if (r->members[i].login != NULL &&
-		    strcmp(r->members[i].login, login) == 0)
-			return &r->members[i];
-	return NULL;
+	size_t i = r->priv != NULL ? strmap_get(&r->priv->login, login) :
+	    SIZE_MAX;
+
+	return i == SIZE_MAX ? NULL : &r->members[i];
 }
 
 const struct shelter *
 roster_shelter(const struct roster *r, const char *id)
 {
-	for (size_t i = 0; i < r->nshelters; i++)
-		if (strcmp(r->shelters[i].id, id) == 0)
-			return &r->shelters[i];
-	return NULL;
+	size_t i = r->priv != NULL ? strmap_get(&r->priv->shelter, id) :
+	    SIZE_MAX;
+
+	return i == SIZE_MAX ? NULL : &r->shelters[i];
 }
 
 int

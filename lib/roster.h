@@ -31,9 +31,11 @@ struct contact {
 };
 
 /*
- * One person. All strings are owned by the roster. members[i].order == i:
- * the roster order is file order, then position in the file; a person who
- * is in two files keeps the position of the first.
+ * One person. All strings are owned by the roster and read-only: they live
+ * in its pool (a staff member's shelter is its shelter's id string), freed
+ * only by roster_free(). members[i].order == i: the roster order is file
+ * order, then position in the file; a person who is in two files keeps the
+ * position of the first.
  */
 struct member {
 	char *id;		/* ^[a-z0-9][a-z0-9_-]{0,63}$, unique */
@@ -63,6 +65,15 @@ struct group {
 	char *title;
 };
 
+/* Private to roster.c: the hash indexes by member id, login and shelter
+ * id, and the pool holding every string of the roster. */
+struct roster_private;
+
+/*
+ * A loaded roster. It may be moved by value, the old copy forgotten (the
+ * daemon swaps a reloaded one in), never duplicated: both would share
+ * every pointer.
+ */
 struct roster {
 	struct member *members;
 	size_t nmembers;
@@ -70,6 +81,7 @@ struct roster {
 	size_t nshelters;
 	struct group *groups;	/* in the order of the paths given */
 	size_t ngroups;
+	struct roster_private *priv;	/* NULL in an empty roster */
 };
 
 /* A configured channel: its name (the contacts key) and transport type. */
@@ -105,12 +117,13 @@ int roster_load(struct roster *r, char *const paths[], size_t npaths,
 /* Frees everything and leaves *r empty; safe on an empty roster. */
 void roster_free(struct roster *r);
 
-/* Lookups: a pointer into r, valid until roster_free(), or NULL. O(n). */
+/* Lookups: a pointer into r, valid until roster_free(), or NULL. Hashed:
+ * O(1) on average whatever the roster's size; NULL on an empty roster. */
 const struct member *roster_find(const struct roster *r, const char *id);
 const struct member *roster_find_login(const struct roster *r,
     const char *login);
 const struct shelter *roster_shelter(const struct roster *r, const char *id);
-/* Index of the group with this id, or -1. */
+/* Index of the group with this id, or -1 (at most ROSTER_MAX_GROUPS). */
 int roster_group(const struct roster *r, const char *id);
 
 /* "designated" or "fever". */

@@ -6,6 +6,7 @@
  * scalars. It refuses anchors and aliases, duplicate keys, non-scalar keys,
  * invalid UTF-8 and files over YAML_MAX_BYTES, with a diagnostic that names
  * the place. The tree owns all its strings; free it with ynode_free().
+ * Nodes are read-only to callers: they live in the tree's own arena.
  */
 #ifndef CRISISCAST_YDOC_H
 #define CRISISCAST_YDOC_H
@@ -19,6 +20,8 @@
 
 enum ytype { Y_SCALAR, Y_MAP, Y_SEQ };
 
+struct yarena;
+
 struct ynode {
 	enum ytype type;
 	int line, col;		/* 1-based start of the node */
@@ -28,7 +31,7 @@ struct ynode {
 	size_t n;		/* Y_MAP: pairs; Y_SEQ: items */
 	struct ynode **keys;	/* Y_MAP: scalar keys, n of them */
 	struct ynode **items;	/* Y_MAP: values; Y_SEQ: items */
-	char *file_owned;	/* root only */
+	struct yarena *arena;	/* root only: owns the whole tree */
 };
 
 /*
@@ -40,7 +43,8 @@ struct ynode *yaml_load(const char *path, struct diags *d);
 /* Same, from memory; name is used in diagnostics. */
 struct ynode *yaml_load_string(const char *name, const char *text, size_t len,
     struct diags *d);
-void ynode_free(struct ynode *n);
+/* Frees the whole tree; root must be what a load returned, or NULL. */
+void ynode_free(struct ynode *root);
 
 /* Value for key in a map, or NULL (also when n is not a map). */
 struct ynode *ymap_get(const struct ynode *n, const char *key);

@@ -587,6 +587,231 @@ test_both_groups_merge(void **state)
 	diag_free(&d);
 }
 
+static void expect_audience(const struct roster *r, const char *a,
+    size_t want);
+
+/*
+ * Large rosters: every lookup goes through the hash indexes, so they are
+ * checked on thousands of entries, on misses, and after the roster has
+ * been moved by value as the daemon's reload does.
+ */
+#define BIG_MEMBERS	3000
+#define BIG_SHELTERS	500
+
+/*
+ * A crisis roster of n members m0000..: member i is on line 4 + i, its id
+ * at column 10 and its login (u0000.., every member) at column 24. When
+ * dup_id, one more line repeats m0000's id; when dup_login, one more line
+ * (after that) gives a new member m1's login u0001.
+ */
+static char *
+big_crisis(size_t n, bool dup_id, bool dup_login)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, "group: big\ntitle: 大きな組織\nmembers:\n");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "  - {id: m%04zu, login: u%04zu, name: 職員 %04zu, "
+		    "title: 主事, contacts: {lineworks: m%04zu@t.example}}\n",
+		    i, i, i, i);
+	if (dup_id)
+		buf_adds(&b, "  - {id: m0000, name: 別人 甲, title: 主事, "
+		    "contacts: {lineworks: x@t.example}}\n");
+	if (dup_login)
+		buf_adds(&b, "  - {id: extra, login: u0001, name: 別人 乙, title: "
+		    "主事, contacts: {lineworks: y@t.example}}\n");
+	return buf_take(&b);
+}
+
+/* n shelters s000.. of two staff each, s000-a and s000-b, six lines a
+ * shelter; when dup, one more repeats s000's id, on line 4 + 6n at column
+ * 9. Every fifth shelter (s000, s005, ...) is a fever shelter. */
+static char *
+big_shelters(size_t n, bool dup)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, "group: shelter\ntitle: 避難所\nshelters:\n");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "  - id: s%03zu\n    name: 避難所 %03zu\n"
+		    "    kind: %s\n    staff:\n"
+		    "      - {id: s%03zu-a, name: 職員 甲, title: 主事, contacts: "
+		    "{ntfy: s%03zu-a}}\n"
+		    "      - {id: s%03zu-b, name: 職員 乙, title: 主事, contacts: "
+		    "{ntfy: s%03zu-b}}\n", i, i, i % 5 == 0 ? "fever" :
+		    "designated", i, i, i, i);
+	if (dup)
+		buf_adds(&b, "  - id: s000\n    name: 重複\n    kind: fever\n"
+		    "    staff:\n      - {id: z, name: 職員 丙, title: 主事, "
+		    "contacts: {ntfy: z}}\n");
+	return buf_take(&b);
+}
+
+/* Loads two texts as two roster files; the caller frees the paths. */
+static int
+load_two(struct roster *r, struct diags *d, const char *a, const char *b,
+    char *paths[2])
+{
+	paths[0] = tmp_roster(a);
+	paths[1] = tmp_roster(b);
+	return roster_load(r, paths, 2, offline, nitems(offline), d);
+}
+
+static void
+drop_two(char *paths[2])
+{
+	for (size_t i = 0; i < 2; i++) {
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+}
+
+static void
+test_big_lookups(void **state)
+{
+	struct roster r, moved;
+	struct diags d = {0};
+	char *a = big_crisis(BIG_MEMBERS, false, false);
+	char *b = big_shelters(BIG_SHELTERS, false);
+	char *paths[2], id[32];
+	const struct member *m;
+	const struct shelter *sh;
+	size_t *idx, n;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load_two(&r, &d, a, b, paths), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(r.nmembers, BIG_MEMBERS + 2 * BIG_SHELTERS);
+	assert_int_equal(r.nshelters, BIG_SHELTERS);
+	for (size_t i = 0; i < BIG_MEMBERS; i++) {
+		snprintf(id, sizeof(id), "m%04zu", i);
+		assert_non_null(m = roster_find(&r, id));
+		assert_ptr_equal(m, &r.members[i]);
+		assert_string_equal(m->id, id);
+		snprintf(id, sizeof(id), "u%04zu", i);
+		assert_ptr_equal(roster_find_login(&r, id), &r.members[i]);
+	}
+	for (size_t i = 0; i < BIG_SHELTERS; i++) {
+		snprintf(id, sizeof(id), "s%03zu", i);
+		assert_non_null(sh = roster_shelter(&r, id));
+		assert_ptr_equal(sh, &r.shelters[i]);
+		assert_int_equal(sh->nstaff, 2);
+		assert_int_equal(sh->staff[0], BIG_MEMBERS + 2 * i);
+		assert_int_equal(sh->staff[1], BIG_MEMBERS + 2 * i + 1);
+		snprintf(id, sizeof(id), "s%03zu-b", i);
+		assert_ptr_equal(roster_find(&r, id),
+		    &r.members[BIG_MEMBERS + 2 * i + 1]);
+		assert_string_equal(r.members[BIG_MEMBERS + 2 * i].shelter,
+		    sh->id);
+	}
+	/* Misses: absent, empty, a prefix, another case, another kind. */
+	assert_null(roster_find(&r, "m3000"));
+	assert_null(roster_find(&r, ""));
+	assert_null(roster_find(&r, "m000"));
+	assert_null(roster_find(&r, "M0001"));
+	assert_null(roster_find(&r, "u0001"));
+	assert_null(roster_find_login(&r, "m0001"));
+	assert_null(roster_find_login(&r, ""));
+	assert_null(roster_shelter(&r, "s500"));
+	assert_null(roster_shelter(&r, "m0001"));
+
+	assert_int_equal(roster_audience(&r, "member:m2999,m0000+shelter:"
+	    "s499", &idx, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(idx[0], 0);
+	assert_int_equal(idx[1], BIG_MEMBERS - 1);
+	assert_int_equal(idx[2], BIG_MEMBERS + 2 * (BIG_SHELTERS - 1));
+	free(idx);
+	expect_audience(&r, "kind:fever", 2 * BIG_SHELTERS / 5);
+	expect_audience(&r, "big+shelter", BIG_MEMBERS + 2 * BIG_SHELTERS);
+
+	/* Moved by value, as the daemon swaps in a reloaded roster. */
+	moved = r;
+	memset(&r, 0, sizeof(r));
+	assert_ptr_equal(roster_find(&moved, "m1234"), &moved.members[1234]);
+	assert_ptr_equal(roster_find_login(&moved, "u2999"),
+	    &moved.members[2999]);
+	assert_ptr_equal(roster_shelter(&moved, "s250"), &moved.shelters[250]);
+	assert_null(roster_find(&r, "m1234"));
+	assert_null(roster_find_login(&r, "u2999"));
+	assert_null(roster_shelter(&r, "s250"));
+	roster_free(&moved);
+	assert_null(roster_find(&moved, "m1234"));
+
+	drop_two(paths);
+	free(a);
+	free(b);
+	diag_free(&d);
+}
+
+/* Duplicates far from the first place are found, at the same positions. */
+static void
+test_big_duplicates(void **state)
+{
+	struct roster r;
+	struct diags d = {0};
+	char *a = big_crisis(BIG_MEMBERS, true, true);
+	char *b = big_shelters(BIG_SHELTERS, true);
+	char *paths[2], want[512];
+
+	(void)state;
+	assert_int_equal(load_two(&r, &d, a, b, paths), -1);
+	assert_int_equal(diag_errors(&d), 3);
+	snprintf(want, sizeof(want), "%s:%d:10: duplicate member id \"m0000\" "
+	    "(first at %s:4:10)", paths[0], 4 + BIG_MEMBERS, paths[0]);
+	expect_diag(&d, want);
+	snprintf(want, sizeof(want), "%s:%d:24: login \"u0001\" is already used "
+	    "by member \"m0001\" at %s:5:24", paths[0], 5 + BIG_MEMBERS,
+	    paths[0]);
+	expect_diag(&d, want);
+	snprintf(want, sizeof(want), "%s:%d:9: duplicate shelter id \"s000\" "
+	    "(first at %s:4:9)", paths[1], 4 + 6 * BIG_SHELTERS, paths[1]);
+	expect_diag(&d, want);
+	assert_int_equal(r.nmembers, 0);
+	assert_null(r.priv);
+	drop_two(paths);
+	free(a);
+	free(b);
+	diag_free(&d);
+}
+
+/*
+ * One login on three members, the first of them given it in the second
+ * file: each later holder's error names the first member in roster
+ * order that has it by then.
+ */
+static void
+test_login_first_holder(void **state)
+{
+	static const char a[] =
+	    "group: a\ntitle: t\nmembers:\n"
+	    "  - {id: p, name: 甲 乙, title: 主事, contacts: {ntfy: p}}\n"
+	    "  - {id: q, login: x, name: 甲 丙, title: 主事, contacts: "
+	    "{ntfy: q}}\n";
+	static const char b[] =
+	    "group: b\ntitle: t\nmembers:\n"
+	    "  - {id: p, login: x, name: 甲 乙, title: 主事, contacts: "
+	    "{ntfy: p}}\n"
+	    "  - {id: s, login: x, name: 甲 丁, title: 主事, contacts: "
+	    "{ntfy: s}}\n";
+	struct roster r;
+	struct diags d = {0};
+	char *paths[2], want[512];
+
+	(void)state;
+	assert_int_equal(load_two(&r, &d, a, b, paths), -1);
+	assert_int_equal(diag_errors(&d), 2);
+	snprintf(want, sizeof(want), "%s:4:20: login \"x\" is already used by "
+	    "member \"q\" at %s:5:20", paths[1], paths[0]);
+	expect_diag(&d, want);
+	snprintf(want, sizeof(want), "%s:5:20: login \"x\" is already used by "
+	    "member \"p\" at %s:4:20", paths[1], paths[1]);
+	expect_diag(&d, want);
+	drop_two(paths);
+	diag_free(&d);
+}
+
 /* Resolves audience a; checks count n and ascending, distinct indexes. */
 static void
 expect_audience(const struct roster *r, const char *a, size_t want)
@@ -799,6 +1024,9 @@ main(void)
 		cmocka_unit_test(test_audience_both_groups),
 		cmocka_unit_test(test_audience_errors),
 		cmocka_unit_test(test_audience_nobody),
+		cmocka_unit_test(test_big_lookups),
+		cmocka_unit_test(test_big_duplicates),
+		cmocka_unit_test(test_login_first_holder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
