@@ -160,11 +160,14 @@ valgrind:
 
 # Fan-out figures (bench/fanout.sh); not part of check.
 # Benchmarks print `name value unit` lines; the whole run is kept in
-# bench/results.txt. Not part of check: figures, not pass/fail.
+# bench/results.txt. Not part of check: figures, not pass/fail. The last,
+# bench/soak.sh, takes about 12 minutes (SOAK_SECS, SOAK_ALERTS shorten it)
+# and fails if the daemon lost or stranded anything.
 bench: all
 	@{ BUILD=$(abspath $(BUILD)) bench/idle.sh && \
 	    BUILD=$(abspath $(BUILD)) bench/fanout.sh && \
-	    BUILD=$(abspath $(BUILD)) bench/confirm.sh; } >bench/results.txt; \
+	    BUILD=$(abspath $(BUILD)) bench/confirm.sh && \
+	    BUILD=$(abspath $(BUILD)) bench/soak.sh; } >bench/results.txt; \
 	    rc=$$?; cat bench/results.txt; exit $$rc
 
 include fuzz/fuzz.mk
