@@ -23,7 +23,8 @@ TESTDIR=$REPO/tests/integration
 CONC=${BENCH_CONCURRENCY:-64}
 BODY='全職員は直ちに本庁舎3階の災害対策本部に参集してください。'
 
-now() { python3 -c 'import time; print("%.6f" % time.time())'; }
+# Wall-clock seconds, taken by the shell itself (no process start).
+now() { echo "${EPOCHREALTIME/,/.}"; }
 
 fake_site_init
 printf 'bench-secret\n' >"$SITE/hook.secret"

@@ -454,37 +454,76 @@ cmd_calendar(struct request *r)
 	return PROTO_OK;
 }
 
+/*
+ * Audit rows are sent in pages so that a year of rows never outgrows one
+ * frame: at most AUDIT_PAGE_ROWS rows and about AUDIT_PAGE_BYTES of text
+ * per reply. A reply that is not the last carries "next", the id to pass
+ * as "after" for the next page; crisisctl follows it.
+ */
+#define AUDIT_PAGE_ROWS		2000	/* the usage message says so */
+#define AUDIT_PAGE_BYTES	(PROTO_MAX_FRAME / 2)
+
+/* A positive whole number argument, or 0 when absent; -1 when not one. */
+static int64_t
+arg_count(const struct request *r, const char *key, double max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->args, key);
+
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > max ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return -1;
+	return (int64_t)v->valuedouble;
+}
+
+static size_t
+len0(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
 static int
 cmd_audit(struct request *r)
 {
 	const char *since = arg_str(r, "since"), *until = arg_str(r, "until");
-	const cJSON *al = cJSON_GetObjectItemCaseSensitive(r->args, "alert");
-	time_t s = 0, u = 0;
-	int64_t alert = 0;
+	struct audit_query q = { .member = arg_str(r, "member") };
+	int64_t alert = arg_count(r, "alert", 0x7fffffff);
+	int64_t after = arg_count(r, "after", 9007199254740991.0);
+	int64_t limit = arg_count(r, "limit", AUDIT_PAGE_ROWS);
 	struct audit_row *v;
-	size_t n;
+	size_t n, bytes = 0, i;
+	bool more;
 	cJSON *a;
 
-	if ((since && parse_time_jst(since, &s) < 0) ||
-	    (until && parse_time_jst(until, &u) < 0))
+	if ((since && parse_time_jst(since, &q.since) < 0) ||
+	    (until && parse_time_jst(until, &q.until) < 0))
 		return usage(r, "--since/--until は 2026-11-21 または "
 		    "2026-11-21T03:00 の形で指定してください");
-	if (al != NULL) {
-		if (!cJSON_IsNumber(al) || al->valuedouble < 1 ||
-		    al->valuedouble > 0x7fffffff)
-			return usage(r, "--alert は連絡の番号です");
-		alert = (int64_t)al->valuedouble;
-	}
-	if (store_audit_query(cd->store, s, u, arg_str(r, "member"), alert,
-	    &v, &n) < 0) {
+	if (alert < 0)
+		return usage(r, "--alert は連絡の番号です");
+	if (after < 0 || limit < 0)
+		return usage(r, "after は監査記録の番号、limit は 1 から "
+		    "2000 の数です");
+	q.alert = alert;
+	q.after = after;
+	q.limit = limit > 0 ? (size_t)limit : AUDIT_PAGE_ROWS;
+	if (store_audit_query(cd->store, &q, &v, &n, &more) < 0) {
 		buf_printf(&r->errors, "データベース: %s\n",
 		    store_error(cd->store));
 		return PROTO_REFUSED;
 	}
 	a = cJSON_AddArrayToObject(r->result, "rows");
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = cJSON_CreateObject();
+	for (i = 0; i < n; i++) {
+		cJSON *o;
 		char at[40];
+		/* The first row always goes: a page is never empty. */
+		bytes += 160 + len0(v[i].actor) + len0(v[i].action) +
+		    2 * (len0(v[i].member) + len0(v[i].channel) +
+		    len0(v[i].detail));
+		if (i > 0 && bytes > AUDIT_PAGE_BYTES)
+			break;
+		o = cJSON_CreateObject();
 		format_time_jst(v[i].at, at, sizeof(at));
 		cJSON_AddNumberToObject(o, "id", (double)v[i].id);
 		cJSON_AddStringToObject(o, "at", at);
@@ -502,6 +541,8 @@ cmd_audit(struct request *r)
 		    v[i].detail : "");
 		cJSON_AddItemToArray(a, o);
 	}
+	if (i > 0 && (i < n || more))
+		cJSON_AddNumberToObject(r->result, "next", (double)v[i - 1].id);
 	audit_rows_free(v, n);
 	return PROTO_OK;
 }

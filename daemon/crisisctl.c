@@ -935,6 +935,64 @@ csv_field(const char *s, bool last)
 	fputs(last ? "\r\n" : ",", stdout);
 }
 
+/*
+ * The audit command in pages (the daemon sends a year of rows a page at a
+ * time, each page naming the id after which the next begins): every page's
+ * rows gathered into the first reply, as if it had come in one. Stops at
+ * the first reply that is not a success, and returns that one. Takes args.
+ */
+static cJSON *
+audit_all(cJSON *args)
+{
+	cJSON *first = call("audit", cJSON_Duplicate(args, true)), *page;
+	cJSON *rows, *next;
+
+	for (;;) {
+		const cJSON *code = cJSON_GetObjectItem(first, "code");
+		cJSON *res = cJSON_GetObjectItem(first, "result");
+		if (!cJSON_IsNumber(code) || code->valuedouble != 0 ||
+		    !cJSON_IsObject(res))
+			break;
+		next = cJSON_DetachItemFromObject(res, "next");
+		if (next == NULL)
+			break;
+		if (!cJSON_IsNumber(next)) {
+			cJSON_Delete(next);
+			break;
+		}
+		cJSON *a = cJSON_Duplicate(args, true);
+		cJSON_DeleteItemFromObject(a, "after");
+		cJSON_AddNumberToObject(a, "after", next->valuedouble);
+		cJSON_Delete(next);
+		page = call("audit", a);
+		code = cJSON_GetObjectItem(page, "code");
+		if (!cJSON_IsNumber(code) || code->valuedouble != 0) {
+			cJSON_Delete(first);
+			cJSON_Delete(args);
+			return page;
+		}
+		rows = cJSON_GetObjectItem(res, "rows");
+		cJSON *more = cJSON_GetObjectItem(cJSON_GetObjectItem(page,
+		    "result"), "rows");
+		if (!cJSON_IsArray(rows) || !cJSON_IsArray(more) ||
+		    cJSON_GetArraySize(more) == 0) {
+			cJSON_Delete(page);
+			break;
+		}
+		while (cJSON_GetArraySize(more) > 0)
+			cJSON_AddItemToArray(rows,
+			    cJSON_DetachItemFromArray(more, 0));
+		/* The page's "next", if any, moves to the gathered reply. */
+		next = cJSON_DetachItemFromObject(cJSON_GetObjectItem(page,
+		    "result"), "next");
+		if (next != NULL)
+			cJSON_AddItemToObject(res, "next", next);
+		cJSON_Delete(page);
+	}
+	cJSON_Delete(args);
+	return first;
+}
+
 static int
 v_audit(int argc, char **argv)
 {
@@ -949,7 +1007,7 @@ v_audit(int argc, char **argv)
 	if (o.format != NULL && strcmp(o.format, "csv") != 0 &&
 	    strcmp(o.format, "json") != 0)
 		die_usage("--format は csv か json です");
-	reply = call("audit", o.args);
+	reply = audit_all(o.args);
 	/* --format json: the rows as a list; --json: the result object. */
 	if (o.format != NULL && strcmp(o.format, "json") == 0 && !opt_json &&
 	    cJSON_IsNumber(cJSON_GetObjectItem(reply, "code")) &&

@@ -1,51 +1,57 @@
 /*
- * fanout.c: sends every delivery that is due (approval requests and alert
- * messages) through its channel's transport, and records each outcome.
+ * fanout.c: sends every delivery that is due (approval requests, alert
+ * messages and notices) through its channel's transport, and records each
+ * outcome.
  *
- * The database is the queue: a tick claims due rows (pending -> sending) in
- * one transaction, hands each to its transport, and the transport's report
- * moves the row on (sent, pending again later, or failed and rerouted to the
- * member's next channel). Rows left `sending` by a crash are requeued at
- * start (they may be repeated: they were in flight; the file transport's
- * keys make even that a no-op). This file never blocks and never sends a
- * delivery whose alert may not send.
+ * The database is the queue, and one step, pump(), works it: it runs once
+ * in every loop turn in which something happened (a transport reported,
+ * another module kicked, a retry or a rate limit fell due) and, in one
+ * transaction (one fsync), records every report of the turn (sent, pending
+ * again later, or failed and rerouted to the member's next channel), then
+ * claims (pending -> sending) as many due rows of each channel as the
+ * channel has room for now; after the COMMIT it hands the claimed rows to
+ * their transports. So a slot freed by a reply is filled again in the same
+ * loop turn, and no request leaves before its claim is on disk. Rows left
+ * `sending` by a crash are requeued at start (they may be repeated: they
+ * were in flight; the file transport's keys make even that a no-op).
+ * This file never blocks and never sends a delivery whose alert may not
+ * send.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 
-#define TICK_BATCH		256
+#define SWEEP_BATCH		256	/* rows of a channel with no transport */
 #define MAX_ATTEMPTS		8
 #define BACKOFF_BASE_SECS	2
 #define BACKOFF_MAX_SECS	300
+#define RETRY_SECS		5	/* after a database error */
 
+/* One claimed delivery, from its claim until its report is recorded. */
 struct job {
-	int64_t delivery_id;
-	int64_t alert_id;
-	char *member;
-	char *channel;
-	char *kind;
-	int attempts;
-	struct transport_inst *ti;
-	/* The transport's report, kept until the batch is recorded. */
+	struct delivery_row d;		/* as claimed; attempts counts this one */
+	struct transport_inst *ti;	/* NULL: no transport for the channel */
+	/* The transport's report, kept until pump() records it. */
 	enum send_outcome outcome;
 	long retry_after;
 	char *provider_id, *error;
 	struct job *next;
 };
 
-static struct event *tick_ev;
-/* Reports waiting to be recorded: all in one transaction per loop turn. */
-static struct event *flush_ev;
+/* pump() runs when activated (a report, a kick) or when its timer falls
+ * due (a retry's next_at, a pause's or a rate limit's end). */
+static struct event *pump_ev;
+/* Reports not recorded yet, in arrival order. */
 static struct job *done_head, **done_tail = &done_head;
+
+static void record_now(void);
 
 static void
 job_free(struct job *j)
 {
-	free(j->member);
-	free(j->channel);
-	free(j->kind);
+	delivery_row_free(&j->d);
 	free(j->provider_id);
 	free(j->error);
 	free(j);
@@ -185,83 +191,56 @@ next_channel(const char *member, const char *from)
  * the row had moved on already), -1 on a database error.
  */
 static int
-record_outcome(struct job *j, const struct send_report *r)
+record_outcome(const struct job *j, const struct send_report *r)
 {
 	struct store *st = cd->store;
+	const struct delivery_row *d = &j->d;
 	time_t now = daemon_now();
 	const char *err = r->error ? r->error : "unknown error";
+	const char *next = NULL;
 	int rc = 0;
 
 	switch (r->outcome) {
 	case SEND_ACCEPTED:
-		rc = store_delivery_sent(st, j->delivery_id, now, r->provider_id);
+		rc = store_delivery_sent(st, d->id, now, r->provider_id);
 		if (rc == 0)
 			rc = store_audit(st, now, "crisiscastd",
-			    strcmp(j->kind, "approval") == 0 ? "approval_sent" :
-			    strcmp(j->kind, "notice") == 0 ? "notice_sent" :
-			    "delivery_sent", j->alert_id,
-			    j->member, j->channel, r->provider_id);
+			    strcmp(d->kind, "approval") == 0 ? "approval_sent" :
+			    strcmp(d->kind, "notice") == 0 ? "notice_sent" :
+			    "delivery_sent", d->alert_id,
+			    d->member, d->channel, r->provider_id);
 		break;
 	case SEND_TRANSIENT:
-		if (j->attempts < MAX_ATTEMPTS) {
+		if (d->attempts < MAX_ATTEMPTS) {
 			long wait = r->retry_after > 0 ? r->retry_after :
-			    backoff(j->attempts);
-			rc = store_delivery_retry(st, j->delivery_id, now + wait,
-			    err);
+			    backoff(d->attempts);
+			rc = store_delivery_retry(st, d->id, now + wait, err);
 			if (rc == 0)
 				rc = store_audit(st, now, "crisiscastd",
-				    "delivery_retry", j->alert_id, j->member,
-				    j->channel, err);
+				    "delivery_retry", d->alert_id, d->member,
+				    d->channel, err);
 			break;
 		}
 		/* out of attempts: permanent */
 		__attribute__((fallthrough));
-	case SEND_PERMANENT: {
-		const struct contact *next = strcmp(j->kind, "alert") == 0 ?
-		    next_channel(j->member, j->channel) : NULL;
-		rc = store_delivery_failed(st, j->delivery_id, err);
+	case SEND_PERMANENT:
+		rc = store_delivery_failed(st, d->id, err);
 		if (rc == 0)
 			rc = store_audit(st, now, "crisiscastd",
-			    "delivery_failed", j->alert_id, j->member,
-			    j->channel, err);
-		if (rc == 0 && next != NULL) {
-			struct new_delivery nd = {
-				.member = j->member, .channel = next->channel,
-				.address = next->address,
-			};
-			struct delivery_row *rows;
-			size_t n;
-			/* Same snapshot as the failed row, next channel. */
-			rc = store_deliveries_of(st, j->alert_id, "alert", &rows,
-			    &n);
-			for (size_t i = 0; rc == 0 && i < n; i++) {
-				if (rows[i].id != j->delivery_id)
-					continue;
-				nd.name = rows[i].name;
-				nd.title = rows[i].title;
-				nd.shelter = rows[i].shelter;
-				nd.position = rows[i].position;
-				nd.round = rows[i].round;
-				rc = store_deliveries_create(st, cd->token_key,
-				    j->alert_id, "alert", &nd, 1, now,
-				    now + 7 * 86400);
-			}
-			if (rc == 0)
-				rc = store_audit(st, now, "crisiscastd",
-				    "delivery_rerouted", j->alert_id, j->member,
-				    next->channel, j->channel);
-			delivery_rows_free(rows, rc == 0 ? n : 0);
-		}
+			    "delivery_failed", d->alert_id, d->member,
+			    d->channel, err);
+		/* The same snapshot (name, position, round), next channel. */
+		if (rc == 0)
+			rc = fanout_reroute(d, now, &next);
 		break;
-	}
 	}
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
 		log_warnx("delivery %lld moved on while in flight",
-		    (long long)j->delivery_id);
-	log_debug("delivery %lld to %s via %s: %s", (long long)j->delivery_id,
-	    j->member, j->channel, r->outcome == SEND_ACCEPTED ? "accepted" :
+		    (long long)d->id);
+	log_debug("delivery %lld to %s via %s: %s", (long long)d->id,
+	    d->member, d->channel, r->outcome == SEND_ACCEPTED ? "accepted" :
 	    err);
 	return rc;
 }
@@ -285,59 +264,45 @@ job_report(const struct job *j, struct send_report *r)
 	r->error = j->error;
 }
 
-/*
- * Records every waiting report, in one transaction (one fsync for the
- * lot); if that fails, each in its own. A report that cannot be recorded
- * leaves its row `sending`, requeued at the next start.
- */
-static void
-flush(evutil_socket_t fd, short what, void *arg)
+/* Records the reports of list inside the caller's transaction: 0, or -1
+ * at the first database error. */
+static int
+record_all(const struct job *list)
 {
-	struct store *st = cd->store;
-	struct job *list = done_head, *j, *nj;
 	struct send_report r;
-	bool ok = true;
 
-	(void)fd;
-	(void)what;
-	(void)arg;
-	done_head = NULL;
-	done_tail = &done_head;
-	if (list == NULL)
-		return;
-	if (store_begin(st) < 0)
-		ok = false;
-	for (j = list; ok && j != NULL; j = j->next) {
+	for (const struct job *j = list; j != NULL; j = j->next) {
 		job_report(j, &r);
 		if (record_outcome(j, &r) < 0)
-			ok = false;
+			return -1;
 	}
-	if (ok && store_commit(st) < 0)
-		ok = false;
-	if (!ok) {
-		store_rollback(st);
-		for (j = list; j != NULL; j = j->next) {
-			job_report(j, &r);
-			if (store_begin(st) < 0 || record_outcome(j, &r) < 0 ||
-			    store_commit(st) < 0) {
-				log_warnx("delivery %lld: cannot record the "
-				    "outcome: %s", (long long)j->delivery_id,
-				    store_error(st));
-				store_rollback(st);
-			}
+	return 0;
+}
+
+/* Records the reports of list each in its own transaction, when they
+ * could not all go in one: a report the database refuses leaves its row
+ * `sending` (requeued at the next start) and holds back no other. */
+static void
+record_each(const struct job *list)
+{
+	struct store *st = cd->store;
+	struct send_report r;
+
+	for (const struct job *j = list; j != NULL; j = j->next) {
+		job_report(j, &r);
+		if (store_begin(st) < 0 || record_outcome(j, &r) < 0 ||
+		    store_commit(st) < 0) {
+			log_warnx("delivery %lld: cannot record the outcome: %s",
+			    (long long)j->d.id, store_error(st));
+			store_rollback(st);
 		}
 	}
-	for (j = list; j != NULL; j = nj) {
-		nj = j->next;
-		board_notify(j->alert_id);
-		job_free(j);
-	}
-	fanout_kick();
 }
 
 /*
  * A transport's report: frees the slot and honours a pause at once, and
- * queues the report for flush() at the end of this loop turn.
+ * queues the report for pump(), which records it (and fills the slot
+ * again) at the end of this loop turn.
  */
 static void
 send_done_cb(void *arg, const struct send_report *r)
@@ -362,17 +327,18 @@ send_done_cb(void *arg, const struct send_report *r)
 	j->next = NULL;
 	*done_tail = j;
 	done_tail = &j->next;
-	if (flush_ev != NULL)
-		event_active(flush_ev, EV_TIMEOUT, 0);
+	if (pump_ev != NULL)
+		event_active(pump_ev, EV_TIMEOUT, 0);
 	else
-		flush(-1, 0, NULL);
+		record_now();
 }
 
-/* a: the delivery's alert, or NULL when it cannot be read. */
+/* Hands a claimed job to its transport. a: the delivery's alert, or NULL
+ * when it cannot be read. */
 static void
-start_job(struct job *j, const struct delivery_row *d,
-    const struct alert_row *ap)
+start_job(struct job *j, const struct alert_row *ap)
 {
+	const struct delivery_row *d = &j->d;
 	char *tl, *ts, *link, key[64];
 	const struct tag *t;
 
@@ -423,21 +389,47 @@ start_job(struct job *j, const struct delivery_row *d,
 	free(subject);
 }
 
-/*
- * Whether ti may take one more request now: below its concurrency, not
- * paused by its provider, and a token in its bucket (taken). If not, and
- * only time will change that, *wake is lowered to the seconds until then.
- */
-static bool
-may_send(struct transport_inst *ti, double now, double *wake)
+/* Hands every job of list to its transport, reading each alert once. */
+static void
+start_all(struct job *list)
 {
+	struct alert_row a = {0};
+	int64_t a_id = 0;
+	int a_rc = 1;
+	struct job *j, *nj;
+
+	for (j = list; j != NULL; j = nj) {
+		nj = j->next;
+		j->next = NULL;
+		if (j->d.alert_id != a_id) {
+			alert_row_free(&a);
+			a_id = j->d.alert_id;
+			a_rc = store_alert_get(cd->store, a_id, &a);
+		}
+		start_job(j, a_rc == 0 ? &a : NULL);
+	}
+	alert_row_free(&a);
+}
+
+/*
+ * How many requests ti may start now: its free concurrency, none while
+ * its provider asked for a pause, at most the whole tokens in its bucket.
+ * When only time will change a 0, *wake is lowered to the seconds until
+ * then (a full channel waits for a report instead).
+ */
+static size_t
+room_for(struct transport_inst *ti, double now, double *wake)
+{
+	size_t room;
+
 	if (ti->inflight >= ti->max_inflight)
-		return false;		/* a report will kick */
+		return 0;
 	if (now < ti->paused_until) {
 		if (ti->paused_until - now < *wake)
 			*wake = ti->paused_until - now;
-		return false;
+		return 0;
 	}
+	room = (size_t)(ti->max_inflight - ti->inflight);
 	if (ti->rate > 0) {
 		ti->tokens += (now - ti->refilled_at) * ti->rate;
 		if (ti->tokens > ti->burst)
@@ -447,107 +439,192 @@ may_send(struct transport_inst *ti, double now, double *wake)
 			double w = (1 - ti->tokens) / ti->rate;
 			if (w < *wake)
 				*wake = w;
-			return false;
+			return 0;
 		}
-		ti->tokens -= 1;
+		if ((double)room > floor(ti->tokens))
+			room = (size_t)floor(ti->tokens);
 	}
-	return true;
+	return room;
 }
 
-/* Claims what is due and has room in its transport, then sends it. */
+/* Gives back the slots (and tokens) of claims that were rolled back. */
 static void
-tick(evutil_socket_t fd, short what, void *arg)
+unclaim(struct job *list)
+{
+	struct job *j, *nj;
+
+	for (j = list; j != NULL; j = nj) {
+		nj = j->next;
+		j->ti->inflight--;
+		if (j->ti->rate > 0)
+			j->ti->tokens += 1;
+		job_free(j);
+	}
+}
+
+/*
+ * Inside the caller's transaction: claims the due rows of every channel
+ * that has room, at most its room, and appends a job for each to *tail
+ * (slot and token taken). Rows of a channel with no transport (removed
+ * from the config since they were made) fail at once, rerouted to the
+ * member's next channel; *again is set then, for the rows that made.
+ * 0, or -1 on a database error (the caller rolls back and unclaims).
+ */
+static int
+claim_due(struct job ***tail, double *wake, bool *again)
 {
 	struct store *st = cd->store;
-	struct delivery_row *rows = NULL;
-	size_t n = 0, nj = 0;
-	struct job **jobs = NULL;
-	struct delivery_row **jrows = NULL;
-	time_t now = daemon_now(), next;
-	double mono = mono_now(), wake = 1e9;
-	bool room = false;
+	time_t now = daemon_now();
+	double mono = mono_now();
+	char **chans;
+	size_t nchans;
+	int64_t sending = 0;	/* the alert last moved to `sending` */
+	int rc = 0;
+
+	if (store_pending_channels(st, &chans, &nchans) < 0)
+		return -1;
+	for (size_t c = 0; rc == 0 && c < nchans; c++) {
+		struct transport_inst *ti = transport_for(chans[c]);
+		size_t room = ti ? room_for(ti, mono, wake) : SWEEP_BATCH;
+		struct delivery_row *rows;
+		size_t n;
+
+		if (room == 0)
+			continue;
+		if ((rc = store_deliveries_due(st, now, chans[c], room, &rows,
+		    &n)) < 0)
+			break;
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			struct job *j;
+			if ((rc = store_delivery_claim(st, rows[i].id)) != 0) {
+				rc = rc < 0 ? -1 : 0;	/* 1: moved on */
+				continue;
+			}
+			j = xcalloc(1, sizeof(*j));
+			j->d = rows[i];		/* moved */
+			memset(&rows[i], 0, sizeof(rows[i]));
+			j->d.attempts++;
+			j->ti = ti;
+			if (ti == NULL) {
+				struct send_report r = {
+				    .outcome = SEND_PERMANENT,
+				    .error = "channel not configured" };
+				rc = record_outcome(j, &r) < 0 ? -1 : 0;
+				job_free(j);
+				*again = true;
+				continue;
+			}
+			ti->inflight++;
+			if (ti->rate > 0)
+				ti->tokens -= 1;
+			**tail = j;
+			*tail = &j->next;
+			if (strcmp(j->d.kind, "alert") == 0 &&
+			    j->d.alert_id != sending) {
+				static const char *const from[] = {
+				    ALERT_APPROVED, NULL };
+				sending = j->d.alert_id;
+				rc = store_alert_transition(st, sending, from,
+				    ALERT_SENDING, now, NULL, NULL, NULL, NULL);
+				if (rc == 0)
+					rc = store_audit(st, now, "crisiscastd",
+					    "sending", sending, NULL, NULL,
+					    NULL);
+				rc = rc < 0 ? -1 : 0;	/* 1: sending already */
+			}
+		}
+		/* Out of tokens with rows left: wake when the next one is. */
+		if (rc == 0 && ti != NULL && ti->rate > 0 && n == room &&
+		    ti->inflight < ti->max_inflight && ti->tokens < 1) {
+			double w = (1 - ti->tokens) / ti->rate;
+			if (w < *wake)
+				*wake = w;
+		}
+		delivery_rows_free(rows, n);
+	}
+	for (size_t c = 0; c < nchans; c++)
+		free(chans[c]);
+	free(chans);
+	return rc;
+}
+
+/* Frees recorded reports, telling open boards. */
+static void
+reports_free(struct job *list)
+{
+	struct job *j, *nj;
+
+	for (j = list; j != NULL; j = nj) {
+		nj = j->next;
+		board_notify(j->d.alert_id);
+		job_free(j);
+	}
+}
+
+static struct job *
+reports_take(void)
+{
+	struct job *list = done_head;
+
+	done_head = NULL;
+	done_tail = &done_head;
+	return list;
+}
+
+/* Records what reported, and claims nothing: at a stop. */
+static void
+record_now(void)
+{
+	struct store *st = cd->store;
+	struct job *list = reports_take();
+
+	if (list == NULL)
+		return;
+	if (store_begin(st) < 0 || record_all(list) < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
+		record_each(list);
+	}
+	reports_free(list);
+}
+
+/* The loop turn's step: see the top of the file. */
+static void
+pump(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *st = cd->store;
+	struct job *reports, *claimed = NULL, **tail = &claimed;
+	double wake = 1e9;
+	bool again = false;
+	time_t now, next;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (cd->stopping)
+	if (cd->stopping) {
+		record_now();
 		return;
-	/* Every transport full: nothing to claim until a report kicks. */
-	for (size_t i = 0; i < cd->ntransports; i++)
-		if (cd->transports[i].inflight < cd->transports[i].max_inflight)
-			room = true;
-	if (!room)
-		return;
-	if (store_begin(st) < 0) {
+	}
+	reports = reports_take();
+	if (store_begin(st) < 0 || record_all(reports) < 0 ||
+	    claim_due(&tail, &wake, &again) < 0 || store_commit(st) < 0) {
 		log_warnx("fan-out: %s", store_error(st));
-		goto retry;
+		store_rollback(st);
+		unclaim(claimed);
+		claimed = NULL;
+		record_each(reports);
+		wake = RETRY_SECS;
+		again = false;
 	}
-	if (store_deliveries_due(st, now, TICK_BATCH, &rows, &n) < 0)
-		goto fail;
-	jobs = xcalloc(n + 1, sizeof(*jobs));
-	jrows = xcalloc(n + 1, sizeof(*jrows));
-	for (size_t i = 0; i < n; i++) {
-		struct transport_inst *ti = transport_for(rows[i].channel);
-		int rc;
-		if (ti == NULL) {
-			/* A channel removed from the config: cannot send. */
-			if (store_delivery_claim(st, rows[i].id) < 0 ||
-			    store_delivery_failed(st, rows[i].id,
-			    "channel not configured") < 0)
-				goto fail;
-			continue;
-		}
-		if (!may_send(ti, mono, &wake))
-			continue;
-		if ((rc = store_delivery_claim(st, rows[i].id)) < 0)
-			goto fail;
-		if (rc == 1) {
-			if (ti->rate > 0)
-				ti->tokens += 1;
-			continue;
-		}
-		ti->inflight++;	/* reserved; the report frees it */
-		if (strcmp(rows[i].kind, "alert") == 0) {
-			static const char *const from[] = { ALERT_APPROVED,
-			    NULL };
-			rc = store_alert_transition(st, rows[i].alert_id, from,
-			    ALERT_SENDING, now, NULL, NULL, NULL, NULL);
-			if (rc < 0 || (rc == 0 && store_audit(st, now,
-			    "crisiscastd", "sending", rows[i].alert_id, NULL,
-			    NULL, NULL) < 0))
-				goto fail;
-		}
-		struct job *j = xcalloc(1, sizeof(*j));
-		j->delivery_id = rows[i].id;
-		j->alert_id = rows[i].alert_id;
-		j->member = xstrdup(rows[i].member);
-		j->channel = xstrdup(rows[i].channel);
-		j->kind = xstrdup(rows[i].kind);
-		j->attempts = rows[i].attempts + 1;
-		j->ti = ti;
-		jrows[nj] = &rows[i];
-		jobs[nj++] = j;
+	reports_free(reports);
+	start_all(claimed);
+	if (again) {
+		event_active(pump_ev, EV_TIMEOUT, 0);
+		return;
 	}
-	if (store_commit(st) < 0)
-		goto fail;
-	/* The rows come grouped by alert: read each alert once. */
-	struct alert_row a = {0};
-	int64_t a_id = 0;
-	int a_rc = 1;
-	for (size_t i = 0; i < nj; i++) {
-		if (jrows[i]->alert_id != a_id) {
-			alert_row_free(&a);
-			a_id = jrows[i]->alert_id;
-			a_rc = store_alert_get(st, a_id, &a);
-		}
-		start_job(jobs[i], jrows[i], a_rc == 0 ? &a : NULL);
-	}
-	alert_row_free(&a);
-	free(jobs);
-	free(jrows);
-	delivery_rows_free(rows, n);
 	/* Wake again for the next retry that falls due, or when a paused
 	 * or rate-limited channel may send again. */
+	now = daemon_now();
 	next = store_next_due(st);
 	if (next > 0 && (double)(next > now ? next - now : 1) < wake)
 		wake = (double)(next > now ? next - now : 1);
@@ -555,31 +632,15 @@ tick(evutil_socket_t fd, short what, void *arg)
 		wake += 0.001;
 		struct timeval tv = { (time_t)wake,
 		    (suseconds_t)((wake - (double)(time_t)wake) * 1e6) };
-		evtimer_add(tick_ev, &tv);
-	}
-	return;
-fail:
-	log_warnx("fan-out: %s", store_error(st));
-	store_rollback(st);
-	for (size_t i = 0; i < nj; i++) {
-		jobs[i]->ti->inflight--;
-		job_free(jobs[i]);
-	}
-	free(jobs);
-	free(jrows);
-	delivery_rows_free(rows, n);
-retry:
-	{
-		struct timeval tv = { 5, 0 };
-		evtimer_add(tick_ev, &tv);
+		evtimer_add(pump_ev, &tv);
 	}
 }
 
 void
 fanout_kick(void)
 {
-	if (tick_ev != NULL && !cd->stopping)
-		event_active(tick_ev, EV_TIMEOUT, 0);
+	if (pump_ev != NULL && !cd->stopping)
+		event_active(pump_ev, EV_TIMEOUT, 0);
 }
 
 int
@@ -598,8 +659,9 @@ fanout_init(void)
 	}
 	if (requeued > 0)
 		log_info("requeued %d deliveries that were in flight", requeued);
-	tick_ev = evtimer_new(cd->base, tick, NULL);
-	flush_ev = evtimer_new(cd->base, flush, NULL);
+	pump_ev = evtimer_new(cd->base, pump, NULL);
+	if (pump_ev == NULL)
+		return -1;
 	fanout_kick();
 	return 0;
 }
@@ -607,13 +669,10 @@ fanout_init(void)
 void
 fanout_shutdown(void)
 {
-	if (tick_ev != NULL)
-		event_free(tick_ev);
-	tick_ev = NULL;
-	if (flush_ev != NULL)
-		event_free(flush_ev);
-	flush_ev = NULL;
-	flush(-1, 0, NULL);	/* what reported but is not recorded yet */
+	if (pump_ev != NULL)
+		event_free(pump_ev);
+	pump_ev = NULL;
+	record_now();	/* what reported but is not recorded yet */
 }
 
 int

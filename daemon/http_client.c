@@ -301,17 +301,34 @@ int
 http_client_init(struct event_base *base)
 {
 	memset(&hc, 0, sizeof(hc));
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	hc.base = base;
+	hc.timer = evtimer_new(base, timer_cb, NULL);
+	return hc.timer != NULL ? 0 : -1;
+}
+
+/*
+ * Starts libcurl and the multi handle on the first transfer rather than
+ * in http_client_init(): curl_global_init() sets up OpenSSL, and with
+ * curl_version_info() that is about 2.5 MB resident for good, which a
+ * site whose channels never speak HTTP (file, exec) does not need.
+ * Returns 0, or -1 when libcurl cannot start or the client is stopping.
+ */
+static int
+hc_start(void)
+{
+	if (hc.multi != NULL)
+		return 0;
+	if (hc.base == NULL || hc.stopping ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
+	if ((hc.multi = curl_multi_init()) == NULL) {
+		curl_global_cleanup();
+		return -1;
+	}
 	if (!(curl_version_info(CURLVERSION_NOW)->features &
 	    CURL_VERSION_ASYNCHDNS))
 		log_warnx("libcurl resolves names synchronously; use IP "
 		    "addresses or a local resolver");
-	hc.base = base;
-	hc.multi = curl_multi_init();
-	hc.timer = evtimer_new(base, timer_cb, NULL);
-	if (hc.multi == NULL || hc.timer == NULL)
-		return -1;
 	curl_multi_setopt(hc.multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(hc.multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
 	curl_multi_setopt(hc.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -323,9 +340,13 @@ http_client_init(struct event_base *base)
 void
 http_client_shutdown(void)
 {
-	if (hc.multi == NULL)
-		return;
 	hc.stopping = true;
+	if (hc.multi == NULL) {		/* libcurl never started */
+		if (hc.timer != NULL)
+			event_free(hc.timer);
+		hc.timer = NULL;
+		return;
+	}
 	while (hc.xfers != NULL) {
 		struct xfer *x = hc.xfers;
 		xfer_unlink(x);
@@ -349,7 +370,7 @@ http_client_shutdown(void)
 static int
 xfer_start(struct xfer *x, long timeout_ms)
 {
-	if (hc.multi == NULL || hc.stopping)
+	if (hc.stopping || hc_start() < 0)
 		return -1;
 	if (timeout_ms <= 0)
 		timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
@@ -375,8 +396,8 @@ http_request(const struct http_request *req, http_done done, void *arg)
 	struct xfer *x;
 	CURL *e;
 
-	if (hc.multi == NULL || hc.stopping || req->url == NULL ||
-	    req->method == NULL || (e = curl_easy_init()) == NULL)
+	if (hc_start() < 0 || req->url == NULL || req->method == NULL ||
+	    (e = curl_easy_init()) == NULL)
 		return -1;
 	x = xcalloc(1, sizeof(*x));
 	x->easy = e;
@@ -386,7 +407,13 @@ http_request(const struct http_request *req, http_done done, void *arg)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Over TLS, wait for the first connection to a host to tell (ALPN)
+	 * whether it multiplexes, rather than open one per request. Plain
+	 * http never multiplexes, and waiting would hold every request to a
+	 * new host until the first one's reply: a round trip lost at the
+	 * start of a fan-out. */
+	if (strncasecmp(req->url, "https://", 8) == 0)
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
@@ -440,7 +467,7 @@ http_response_header(const struct http_response *resp, const char *name)
 CURL *
 http_client_new_easy(void)
 {
-	CURL *e = curl_easy_init();
+	CURL *e = hc_start() == 0 ? curl_easy_init() : NULL;
 
 	if (e != NULL)
 		curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -191,6 +191,88 @@ static const char *const migrations[] = {
 	"CREATE INDEX tokens_delivery ON tokens (delivery_id);"
 	"ALTER TABLE alerts ADD COLUMN step INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE alerts ADD COLUMN approval_expires_at INTEGER;",
+
+	/* 3: the fan-out's queue: the pending deliveries of each channel in
+	 * send order, so that taking the next few reads those few rows
+	 * however long the backlog (store_deliveries_due). */
+	"CREATE INDEX deliveries_queue ON deliveries"
+	"  (channel, alert_id, kind DESC, position, id) WHERE state = 'pending';",
+
+	/* 4: deliveries and tokens rebuilt (the 12-step procedure, as in 2)
+	 * with the same CHECKs written as OR chains: SQLite builds a
+	 * temporary b-tree for a CHECK's `IN (three or more values)` at every
+	 * INSERT, and at every UPDATE of its column, which doubled the cost
+	 * of each delivery's state change. Same rules, same rows. */
+	"CREATE TABLE deliveries_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  kind TEXT NOT NULL CHECK (kind = 'alert' OR kind = 'approval' OR"
+	"    kind = 'notice'),"
+	"  member TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  shelter TEXT,"
+	"  position INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state = 'pending' OR state = 'sending' OR"
+	"    state = 'sent' OR state = 'failed' OR state = 'suspended' OR"
+	"    state = 'cancelled'),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  provider_id TEXT,"
+	"  error TEXT,"
+	"  salt BLOB NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  next_at INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER,"
+	"  read_at INTEGER,"
+	"  confirmed_at INTEGER,"
+	"  response TEXT,"
+	"  provider_status TEXT,"
+	"  provider_status_at INTEGER,"
+	"  round INTEGER NOT NULL DEFAULT 0,"
+	"  confirmed_how TEXT,"
+	"  body TEXT,"
+	"  UNIQUE (alert_id, kind, member, channel, round)"
+	");"
+	"INSERT INTO deliveries_new (id, alert_id, kind, member, name, title,"
+	"  shelter, position, channel, address, state, attempts, provider_id,"
+	"  error, salt, created_at, next_at, sent_at, read_at, confirmed_at,"
+	"  response, provider_status, provider_status_at, round, confirmed_how,"
+	"  body)"
+	"  SELECT id, alert_id, kind, member, name, title, shelter, position,"
+	"  channel, address, state, attempts, provider_id, error, salt,"
+	"  created_at, next_at, sent_at, read_at, confirmed_at, response,"
+	"  provider_status, provider_status_at, round, confirmed_how, body"
+	"  FROM deliveries;"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries_new RENAME TO deliveries;"
+	"CREATE INDEX deliveries_due ON deliveries (state, next_at);"
+	"CREATE INDEX deliveries_member ON deliveries (member, state);"
+	"CREATE INDEX deliveries_provider ON deliveries (provider_id);"
+	"CREATE INDEX deliveries_queue ON deliveries"
+	"  (channel, alert_id, kind DESC, position, id) WHERE state = 'pending';"
+	"CREATE TABLE tokens_new ("
+	"  hash BLOB PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind = 'alert' OR kind = 'approval' OR"
+	"    kind = 'notice'),"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  delivery_id INTEGER NOT NULL REFERENCES deliveries(id),"
+	"  member TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER,"
+	"  revoked_at INTEGER"
+	");"
+	"INSERT INTO tokens_new (hash, kind, alert_id, delivery_id, member,"
+	"  created_at, expires_at, used_at, revoked_at)"
+	"  SELECT hash, kind, alert_id, delivery_id, member, created_at,"
+	"  expires_at, used_at, revoked_at FROM tokens;"
+	"DROP TABLE tokens;"
+	"ALTER TABLE tokens_new RENAME TO tokens;"
+	"CREATE INDEX tokens_alert ON tokens (alert_id, kind);"
+	"CREATE INDEX tokens_member ON tokens (member);"
+	"CREATE INDEX tokens_delivery ON tokens (delivery_id);",
 };
 
 static int
@@ -584,6 +666,31 @@ store_alert_get(struct store *s, int64_t id, struct alert_row *a)
 	return fail(s, "read alert");
 }
 
+/* The deliveries of alert `id` that an alert in state `to` never sends,
+ * closed (contract at store_alert_transition). */
+static int
+close_unsendable(struct store *s, int64_t id, const char *to)
+{
+	bool live = strcmp(to, "approved") == 0 || strcmp(to, "sending") == 0;
+	sqlite3_stmt *st;
+	char *why;
+	int rc;
+
+	if (strcmp(to, "pending_approval") == 0)
+		return 0;
+	if (prepare(s, "UPDATE deliveries SET state = 'cancelled', error = ?2"
+	    " WHERE alert_id = ?1 AND state = 'pending' AND (kind = 'approval'"
+	    " OR (?3 = 0 AND kind = 'alert'))", &st) < 0)
+		return -1;
+	why = xasprintf("not sent: the alert is %s", to);
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, why);
+	sqlite3_bind_int(st, 3, live);
+	rc = run(s, st);
+	free(why);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 store_alert_transition(struct store *s, int64_t id, const char *const from[],
     const char *to, time_t at, const char *by, const char *how,
@@ -621,7 +728,9 @@ store_alert_transition(struct store *s, int64_t id, const char *const from[],
 		bind_text(st, 8 + i, from[i]);
 	if (run(s, st) < 0)
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+	if (sqlite3_changes(s->db) != 1)
+		return 1;
+	return close_unsendable(s, id, to);
 }
 
 int
@@ -847,28 +956,79 @@ store_deliveries_of(struct store *s, int64_t alert, const char *kind,
 	return collect_deliveries(s, st, v, n);
 }
 
+/* The columns of store_deliveries_due, and its test of whether the row's
+ * alert may send. */
+#define DUE_COLS "d.id, d.alert_id, d.kind, d.member, d.name, d.title," \
+	" d.shelter, d.position, d.channel, d.address, d.state, d.attempts," \
+	" d.provider_id, d.error, d.sent_at, d.read_at, d.confirmed_at," \
+	" d.next_at, d.response, d.salt, d.body, d.round, d.created_at"
+#define DUE_MAY_SEND \
+	" ((d.kind = 'approval' AND a.state = 'pending_approval') OR" \
+	"  (d.kind = 'alert' AND a.state IN ('approved', 'sending')) OR" \
+	"  d.kind = 'notice')"
+#define DUE_ORDER " ORDER BY d.alert_id, d.kind DESC, d.position, d.id"
+
 int
-store_deliveries_due(struct store *s, time_t now, size_t max,
-    struct delivery_row **v, size_t *n)
+store_deliveries_due(struct store *s, time_t now, const char *channel,
+    size_t max, struct delivery_row **v, size_t *n)
 {
 	sqlite3_stmt *st;
+	int rc;
 
-	if (prepare(s, "SELECT d.id, d.alert_id, d.kind, d.member, d.name,"
-	    " d.title, d.shelter, d.position, d.channel, d.address, d.state,"
-	    " d.attempts, d.provider_id, d.error, d.sent_at, d.read_at,"
-	    " d.confirmed_at, d.next_at, d.response, d.salt, d.body, d.round,"
-	    " d.created_at"
-	    " FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
-	    " WHERE d.state = 'pending' AND d.next_at <= ?1 AND"
-	    " ((d.kind = 'approval' AND a.state = 'pending_approval') OR"
-	    "  (d.kind = 'alert' AND a.state IN ('approved', 'sending')) OR"
-	    "  d.kind = 'notice')"
-	    " ORDER BY d.alert_id, d.kind DESC, d.position, d.id LIMIT ?2",
-	    &st) < 0)
+	/* On one channel the rows come in index order (deliveries_queue):
+	 * the read stops after max rows, with no sort of the backlog. */
+	if (channel != NULL)
+		rc = prepare(s, "SELECT " DUE_COLS " FROM deliveries d"
+		    " INDEXED BY deliveries_queue JOIN alerts a ON a.id ="
+		    " d.alert_id WHERE d.state = 'pending' AND d.channel = ?3"
+		    " AND d.next_at <= ?1 AND" DUE_MAY_SEND DUE_ORDER
+		    " LIMIT ?2", &st);
+	else
+		rc = prepare(s, "SELECT " DUE_COLS " FROM deliveries d"
+		    " JOIN alerts a ON a.id = d.alert_id"
+		    " WHERE d.state = 'pending' AND d.next_at <= ?1 AND"
+		    DUE_MAY_SEND DUE_ORDER " LIMIT ?2", &st);
+	if (rc < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	if (channel != NULL)
+		bind_text(st, 3, channel);
 	return collect_deliveries(s, st, v, n);
+}
+
+int
+store_pending_channels(struct store *s, char ***v, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*v = NULL;
+	*n = 0;
+	/* One seek per channel in deliveries_queue, never a scan. */
+	do {
+		if (prepare(s, "SELECT channel FROM deliveries INDEXED BY"
+		    " deliveries_queue WHERE state = 'pending' AND channel > ?1"
+		    " ORDER BY channel LIMIT 1", &st) < 0)
+			goto bad;
+		bind_text(st, 1, *n > 0 ? (*v)[*n - 1] : "");
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*v = xreallocarray(*v, *n + 1, sizeof(**v));
+			(*v)[(*n)++] = col_text(st, 0);
+		}
+		release(s, st);
+	} while (rc == SQLITE_ROW);
+	if (rc == SQLITE_DONE)
+		return 0;
+	fail(s, "pending channels");
+bad:
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	return -1;
 }
 
 time_t
@@ -877,8 +1037,10 @@ store_next_due(struct store *s)
 	sqlite3_stmt *st;
 	time_t t = 0;
 
-	if (prepare(s, "SELECT MIN(next_at) FROM deliveries"
-	    " WHERE state = 'pending' AND next_at > 0", &st) < 0)
+	if (prepare(s, "SELECT MIN(d.next_at) FROM deliveries d"
+	    " JOIN alerts a ON a.id = d.alert_id"
+	    " WHERE d.state = 'pending' AND d.next_at > 0 AND" DUE_MAY_SEND,
+	    &st) < 0)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		t = sqlite3_column_int64(st, 0);
@@ -923,7 +1085,11 @@ int
 store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
     const char *error)
 {
-	return delivery_update(s, "UPDATE deliveries SET state = 'pending',"
+	/* A retry the alert will never send (it was completed or cancelled
+	 * while this was in flight) is closed instead of left waiting. */
+	return delivery_update(s, "UPDATE deliveries AS d SET state = CASE"
+	    " WHEN EXISTS (SELECT 1 FROM alerts a WHERE a.id = d.alert_id AND"
+	    DUE_MAY_SEND ") THEN 'pending' ELSE 'cancelled' END,"
 	    " next_at = ?2, error = ?3 WHERE id = ?1 AND state = 'sending'",
 	    id, retry_at, error);
 }
@@ -1163,24 +1329,34 @@ audit_rows_free(struct audit_row *v, size_t n)
 }
 
 int
-store_audit_query(struct store *s, time_t since, time_t until,
-    const char *member, int64_t alert, struct audit_row **v, size_t *n)
+store_audit_query(struct store *s, const struct audit_query *q,
+    struct audit_row **v, size_t *n, bool *more)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	*v = NULL;
 	*n = 0;
+	*more = false;
 	if (prepare(s, "SELECT id, at, actor, action, alert_id, member, channel,"
-	    " detail FROM audit WHERE at >= ?1 AND (?2 = 0 OR at < ?2)"
+	    " detail FROM audit WHERE id > ?5 AND at >= ?1"
+	    " AND (?2 = 0 OR at < ?2)"
 	    " AND (?3 IS NULL OR member = ?3 OR actor = ?3)"
-	    " AND (?4 = 0 OR alert_id = ?4) ORDER BY id", &st) < 0)
+	    " AND (?4 = 0 OR alert_id = ?4) ORDER BY id LIMIT ?6", &st) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int64(st, 2, until);
-	bind_text(st, 3, member);
-	sqlite3_bind_int64(st, 4, alert);
+	sqlite3_bind_int64(st, 1, q->since);
+	sqlite3_bind_int64(st, 2, q->until);
+	bind_text(st, 3, q->member);
+	sqlite3_bind_int64(st, 4, q->alert);
+	sqlite3_bind_int64(st, 5, q->after);
+	/* One row past the page tells whether there is more. */
+	sqlite3_bind_int64(st, 6, q->limit > 0 && q->limit < INT64_MAX ?
+	    (int64_t)q->limit + 1 : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (q->limit > 0 && *n == q->limit) {
+			*more = true;
+			continue;
+		}
 		*v = xreallocarray(*v, *n + 1, sizeof(**v));
 		struct audit_row *r = &(*v)[(*n)++];
 		r->id = sqlite3_column_int64(st, 0);
@@ -1197,6 +1373,7 @@ store_audit_query(struct store *s, time_t since, time_t until,
 		audit_rows_free(*v, *n);
 		*v = NULL;
 		*n = 0;
+		*more = false;
 		return fail(s, "read audit");
 	}
 	return 0;

@@ -22,7 +22,7 @@
 
 #include "crypto.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -125,8 +125,12 @@ int store_alert_insert(struct store *s, struct alert_row *a);
 int store_alert_get(struct store *s, int64_t id, struct alert_row *a);
 /*
  * Moves an alert from one of the states in `from` (NULL-terminated) to
- * `to`, recording decided_* when by != NULL. Returns 0, 1 when the alert is
- * not in any `from` state (nothing changed), -1 on error.
+ * `to`, recording decided_* when by != NULL. Deliveries still waiting
+ * that the new state will never send are closed with it (state
+ * 'cancelled', error naming the state): approval requests once the alert
+ * is decided, and its alert rows too once it is complete, rejected,
+ * expired or cancelled; notices are left to go. Returns 0, 1 when the
+ * alert is not in any `from` state (nothing changed), -1 on error.
  */
 int store_alert_transition(struct store *s, int64_t id,
     const char *const from[], const char *to, time_t at, const char *by,
@@ -156,9 +160,16 @@ int store_deliveries_of(struct store *s, int64_t alert, const char *kind,
 /* Pending deliveries due at `now` (next_at <= now) of alerts that may send:
  * approval requests of pending alerts, alert deliveries of approved or
  * sending alerts, and notices whatever their alert's state. Ordered by
- * alert, position. At most max rows. */
-int store_deliveries_due(struct store *s, time_t now, size_t max,
-    struct delivery_row **v, size_t *n);
+ * alert, then notices and approval requests before alert messages, then
+ * position. At most max rows, on `channel` only (NULL: every channel).
+ * With a channel, the cost is that of the rows returned (and of pending
+ * rows not yet due before them), not of the backlog: the fan-out calls it
+ * on every report. */
+int store_deliveries_due(struct store *s, time_t now, const char *channel,
+    size_t max, struct delivery_row **v, size_t *n);
+/* The channels that have pending deliveries (due or not), by name: *n
+ * strings in *v (NULL when none); the caller frees each and the array. */
+int store_pending_channels(struct store *s, char ***v, size_t *n);
 /* The earliest next_at of a pending delivery in the future, or 0. */
 time_t store_next_due(struct store *s);
 /* pending -> sending, attempts + 1. 0 claimed, 1 not pending any more. */
@@ -166,7 +177,8 @@ int store_delivery_claim(struct store *s, int64_t id);
 /* sending -> sent. */
 int store_delivery_sent(struct store *s, int64_t id, time_t at,
     const char *provider_id);
-/* sending -> pending again at retry_at (transient failure). */
+/* sending -> pending again at retry_at (transient failure); -> cancelled
+ * instead when the alert no longer sends (see store_alert_transition). */
 int store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
     const char *error);
 /* sending -> failed (permanent). */
@@ -250,8 +262,17 @@ struct audit_row {
 	int64_t alert;
 };
 void audit_rows_free(struct audit_row *v, size_t n);
-/* Audit rows in order; since/until 0 = open; member/alert NULL/0 = any. */
-int store_audit_query(struct store *s, time_t since, time_t until,
-    const char *member, int64_t alert, struct audit_row **v, size_t *n);
+/* Audit rows in id order; since/until 0 = open; member/alert NULL/0 =
+ * any. A page: only rows with id > after, at most limit of them (0: no
+ * limit); *more is set when rows past the page remain. 0 or -1. */
+struct audit_query {
+	time_t since, until;
+	const char *member;
+	int64_t alert;
+	int64_t after;
+	size_t limit;
+};
+int store_audit_query(struct store *s, const struct audit_query *q,
+    struct audit_row **v, size_t *n, bool *more);
 
 #endif

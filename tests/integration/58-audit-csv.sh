@@ -141,5 +141,57 @@ assert_match "$OUT" '^id,time,actor,action,alert,member,channel,detail' "filtere
 assert_not_contains "$OUT" ",approved,$ID," "filtered by alert"
 expect_rc 2 ctl audit --format xml
 
+note "a long audit comes in pages: 6,000 more rows, 1,800 of them long"
+sqlite3 "$STATE/state.db" <<'SQL' || fail "insert audit rows"
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000)
+INSERT INTO audit (at, actor, action, member, detail)
+SELECT strftime('%s', 'now'), 'crisiscastd', 'bulk', 'hs01-1',
+       CASE WHEN i % 10 < 3 THEN 'B' || i || ' ' || replace(hex(zeroblob(300)), '00', '長い詳細') ELSE 'B' || i END
+FROM n;
+SQL
+total=$(sqlite3 -readonly "$STATE/state.db" "SELECT count(*) FROM audit")
+assert_ge 6000 "$total" "audit rows"
+ctl audit --format csv >"$SITE/all.csv" 2>"$SITE/all.err" || fail "audit csv: $(cat "$SITE/all.err")"
+ctl audit --format json >"$SITE/all.json" 2>"$SITE/all.err" || fail "audit json: $(cat "$SITE/all.err")"
+ctl --json audit --member hs01-1 >"$SITE/member.json" 2>"$SITE/all.err" || fail "audit --json: $(cat "$SITE/all.err")"
+python3 - "$STATE/state.db" "$SITE/all.csv" "$SITE/all.json" "$SITE/member.json" <<'PY' || fail "paged audit differs from the database"
+import csv, json, sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+ids = [r[0] for r in db.execute("SELECT id FROM audit ORDER BY id")]
+mine = [r[0] for r in db.execute(
+    "SELECT id FROM audit WHERE member = 'hs01-1' OR actor = 'hs01-1' ORDER BY id")]
+rows = list(csv.reader(open(sys.argv[2], encoding="utf-8", newline="")))[1:]
+assert [int(r[0]) for r in rows] == ids, "csv: %d rows, database %d" % (len(rows), len(ids))
+j = json.load(open(sys.argv[3], encoding="utf-8"))
+assert [o["id"] for o in j] == ids, "json: %d rows" % len(j)
+long = [o for o in j if o["action"] == "bulk" and len(o["detail"]) > 1000]
+assert len(long) == 1800, "long details: %d" % len(long)
+m = json.load(open(sys.argv[4], encoding="utf-8"))
+assert "next" not in m, "--json: a gathered reply has no next"
+assert [o["id"] for o in m["rows"]] == mine, "--json --member: %d rows" % len(m["rows"])
+PY
+note "paging arguments are checked"
+frame() {	# JSON: one control request; prints the reply's JSON
+	python3 - "$CRISISCAST_SOCKET" "$1" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(15)
+s.connect(sys.argv[1])
+body = sys.argv[2].encode()
+s.sendall(struct.pack(">I", len(body)) + body)
+data = b""
+while len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data[4:].decode())
+PY
+}
+assert_contains "$(frame '{"v":1,"cmd":"audit","args":{"after":-1}}')" "limit は 1 から 2000" "after -1 refused"
+assert_contains "$(frame '{"v":1,"cmd":"audit","args":{"limit":"ten"}}')" "limit は 1 から 2000" "limit ten refused"
+assert_contains "$(frame '{"v":1,"cmd":"audit","args":{"limit":2001}}')" "limit は 1 から 2000" "limit 2001 refused"
+assert_contains "$(frame '{"v":1,"cmd":"audit","args":{"limit":3}}')" '"next"' "a page of 3 says where the next begins"
+
 stop_site
 echo "58-audit-csv: ok"

@@ -526,15 +526,17 @@ test_deliveries_create_bad_rows(void **state)
 	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM tokens"), 0);
 }
 
-/* The ids of the due rows, as "alert/kind/member" joined by spaces. */
+/* The due rows (on channel; NULL: all), as "alert/kind/member" joined by
+ * spaces. */
 static char *
-due(struct store *s, time_t now, size_t max)
+due(struct store *s, time_t now, const char *channel, size_t max)
 {
 	struct delivery_row *v;
 	size_t n;
 	struct buf b = {0};
 
-	assert_int_equal(store_deliveries_due(s, now, max, &v, &n), 0);
+	assert_int_equal(store_deliveries_due(s, now, channel, max, &v, &n),
+	    0);
 	for (size_t i = 0; i < n; i++) {
 		assert_string_equal(v[i].state, DLV_PENDING);
 		buf_printf(&b, "%s%lld/%s/%s", i ? " " : "",
@@ -545,12 +547,40 @@ due(struct store *s, time_t now, size_t max)
 }
 
 static void
-expect_due(struct store *s, time_t now, size_t max, const char *want)
+expect_due_on(struct store *s, time_t now, const char *channel, size_t max,
+    const char *want)
 {
-	char *got = due(s, now, max);
+	char *got = due(s, now, channel, max);
 
 	if (strcmp(got, want) != 0)
-		fail_msg("due: \"%s\", want \"%s\"", got, want);
+		fail_msg("due on %s: \"%s\", want \"%s\"",
+		    channel ? channel : "any channel", got, want);
+	free(got);
+}
+
+static void
+expect_due(struct store *s, time_t now, size_t max, const char *want)
+{
+	expect_due_on(s, now, NULL, max, want);
+}
+
+/* store_pending_channels, joined by spaces. */
+static void
+expect_channels(struct store *s, const char *want)
+{
+	char **v, *got;
+	size_t n;
+	struct buf b = {0};
+
+	assert_int_equal(store_pending_channels(s, &v, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&b, "%s%s", i ? " " : "", v[i]);
+		free(v[i]);
+	}
+	free(v);
+	got = buf_take(&b);
+	if (strcmp(got, want) != 0)
+		fail_msg("pending channels: \"%s\", want \"%s\"", got, want);
 	free(got);
 }
 
@@ -632,6 +662,180 @@ test_deliveries_due(void **state)
 	    "%lld/alert/hs03-1", (long long)appr, (long long)appr,
 	    (long long)send);
 	expect_due(f->s, T0 + 300, 100, want);
+}
+
+/* Rows an alert will never send are closed when it leaves the sending
+ * states, or when a retry of theirs comes back after it did: nothing is
+ * left pending for ever, and nothing of it makes the fan-out wake. */
+static void
+test_unsendable_closed(void **state)
+{
+	struct fx *f = *state;
+	static const char *const live[] = { ALERT_APPROVED, ALERT_SENDING,
+	    NULL };
+	static const char *const pending[] = { ALERT_PENDING, NULL };
+	int64_t a, b, waiting, flying, appr;
+
+	a = new_alert(f->s, ALERT_PENDING, "a");
+	create(f->s, a, "approval", approvers, 1);
+	create(f->s, a, "alert", people, 3);
+	appr = delivery_id(f->s, a, "approval", "mayor");
+	/* Approved: the approval request still waiting is closed, the alert
+	 * rows stay. */
+	assert_int_equal(store_alert_transition(f->s, a, pending,
+	    ALERT_APPROVED, T0, "mayor", "console", NULL, NULL), 0);
+	expect_state(f->s, appr, "cancelled");
+	expect_state(f->s, delivery_id(f->s, a, "alert", "hs01-1"),
+	    "pending");
+	/* One waits for a retry, one is in flight when the alert completes. */
+	waiting = delivery_id(f->s, a, "alert", "hs01-1");
+	flying = delivery_id(f->s, a, "alert", "hs01-2");
+	assert_int_equal(store_delivery_claim(f->s, waiting), 0);
+	assert_int_equal(store_delivery_retry(f->s, waiting, T0 + 60, "503"),
+	    0);
+	assert_int_equal(store_delivery_claim(f->s, flying), 0);
+	assert_int_equal(store_next_due(f->s), T0 + 60);
+	assert_int_equal(store_alert_transition(f->s, a, live, ALERT_COMPLETE,
+	    T0 + 10, NULL, NULL, NULL, NULL), 0);
+	expect_state(f->s, waiting, "cancelled");
+	expect_state(f->s, delivery_id(f->s, a, "alert", "hs03-1"),
+	    "cancelled");
+	expect_state(f->s, flying, "sending");
+	/* The one in flight fails for now: closed, not pending again. */
+	assert_int_equal(store_delivery_retry(f->s, flying, T0 + 70, "503"), 0);
+	expect_state(f->s, flying, "cancelled");
+	assert_int_equal(query_int(f->s, "SELECT count(*) FROM deliveries"
+	    " WHERE state = 'pending'"), 0);
+	assert_int_equal(store_next_due(f->s), 0);
+
+	/* A transition that does not happen closes nothing. */
+	b = new_alert(f->s, ALERT_SENDING, "b");
+	create(f->s, b, "alert", people, 1);
+	assert_int_equal(store_alert_transition(f->s, b, pending,
+	    ALERT_REJECTED, T0, "mayor", "console", NULL, "x"), 1);
+	expect_state(f->s, delivery_id(f->s, b, "alert", "hs01-1"), "pending");
+	/* A pending row of a live alert still retries as before. */
+	assert_int_equal(store_delivery_claim(f->s,
+	    delivery_id(f->s, b, "alert", "hs01-1")), 0);
+	assert_int_equal(store_delivery_retry(f->s,
+	    delivery_id(f->s, b, "alert", "hs01-1"), T0 + 5, "busy"), 0);
+	expect_state(f->s, delivery_id(f->s, b, "alert", "hs01-1"), "pending");
+	assert_int_equal(store_next_due(f->s), T0 + 5);
+}
+
+/* The fan-out's reads: one channel's due rows in send order, from the
+ * deliveries_queue index, and the channels that have pending rows. */
+static void
+test_deliveries_due_channel(void **state)
+{
+	struct fx *f = *state;
+	int64_t pend, a1, a2, id;
+	char want[512];
+	/* Created last first: the order is by position, not by id. */
+	const struct new_delivery rev[] = { people[1], people[0] };
+	const struct new_delivery note = { "hs01-2", "石田 二", "主事", "hs01",
+	    "sms", "+819000001002", 0, NULL, NULL, "取消のお知らせ", 0 };
+
+	expect_channels(f->s, "");
+	expect_due_on(f->s, T0, "sms", 10, "");
+	pend = new_alert(f->s, ALERT_PENDING, "a");
+	a1 = new_alert(f->s, ALERT_SENDING, "b");
+	a2 = new_alert(f->s, ALERT_APPROVED, "c");
+	create(f->s, a2, "alert", people, nitems(people));
+	create(f->s, a1, "alert", rev, nitems(rev));
+	create(f->s, a1, "notice", &note, 1);
+	create(f->s, pend, "approval", approvers, nitems(approvers));
+	create(f->s, pend, "alert", people, 1);	/* not before approval */
+
+	expect_channels(f->s, "email lineworks sms");
+	/* By alert; within one, notices, approvals, then alert messages;
+	 * then by position. */
+	snprintf(want, sizeof(want), "%lld/notice/hs01-2 %lld/alert/hs01-1 "
+	    "%lld/alert/hs01-2 %lld/alert/hs01-1 %lld/alert/hs01-2",
+	    (long long)a1, (long long)a1, (long long)a1, (long long)a2,
+	    (long long)a2);
+	expect_due_on(f->s, T0, "sms", 10, want);
+	snprintf(want, sizeof(want), "%lld/notice/hs01-2 %lld/alert/hs01-1",
+	    (long long)a1, (long long)a1);
+	expect_due_on(f->s, T0, "sms", 2, want);
+	snprintf(want, sizeof(want), "%lld/approval/mayor "
+	    "%lld/approval/deputy_mayor", (long long)pend, (long long)pend);
+	expect_due_on(f->s, T0, "lineworks", 10, want);
+	snprintf(want, sizeof(want), "%lld/alert/hs03-1", (long long)a2);
+	expect_due_on(f->s, T0, "email", 10, want);
+	expect_due_on(f->s, T0, "fax", 10, "");
+
+	/* Claimed rows leave the queue; a retry comes back when due. */
+	id = delivery_id(f->s, a1, "alert", "hs01-1");
+	assert_int_equal(store_delivery_claim(f->s, id), 0);
+	snprintf(want, sizeof(want), "%lld/notice/hs01-2 %lld/alert/hs01-2",
+	    (long long)a1, (long long)a1);
+	expect_due_on(f->s, T0, "sms", 2, want);
+	assert_int_equal(store_delivery_retry(f->s, id, T0 + 60, "busy"), 0);
+	expect_due_on(f->s, T0 + 59, "sms", 2, want);
+	snprintf(want, sizeof(want), "%lld/notice/hs01-2 %lld/alert/hs01-1",
+	    (long long)a1, (long long)a1);
+	expect_due_on(f->s, T0 + 60, "sms", 2, want);
+
+	/* A channel whose rows all left the queue is no longer listed. */
+	id = delivery_id(f->s, a2, "alert", "hs03-1");
+	assert_int_equal(store_delivery_claim(f->s, id), 0);
+	expect_channels(f->s, "lineworks sms");
+	assert_int_equal(store_delivery_sent(f->s, id, T0, NULL), 0);
+	expect_channels(f->s, "lineworks sms");
+}
+
+/*
+ * Migrations 3 and 4 on a version 2 database: the fan-out's queue index,
+ * and deliveries and tokens rebuilt with their CHECKs as OR chains (no
+ * temporary b-tree per write), every row and rule kept.
+ */
+static void
+test_migrate_fanout(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int64_t a = new_alert(f->s, ALERT_APPROVED, "x"), id;
+	char want[128];
+	const char *bad[] = {
+		"UPDATE deliveries SET state = 'bogus'",
+		"UPDATE deliveries SET kind = 'bogus'",
+		"UPDATE tokens SET kind = 'bogus'",
+	};
+
+	create(f->s, a, "alert", people, nitems(people));
+	id = delivery_id(f->s, a, "alert", "hs01-1");
+	assert_int_equal(store_delivery_claim(f->s, id), 0);
+	assert_int_equal(store_delivery_sent(f->s, id, T0 + 5, "SM1"), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s), "DROP INDEX "
+	    "deliveries_queue; PRAGMA user_version = 2", NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(query_int(f->s, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND name = 'deliveries_queue'"), 1);
+	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM sqlite_master"
+	    " WHERE name IN ('deliveries', 'tokens') AND sql LIKE '% IN (%'"),
+	    0);
+	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND tbl_name IN ('deliveries', 'tokens')"
+	    " AND name NOT LIKE 'sqlite_autoindex_%'"), 7);
+	/* Every row, its state, its token. */
+	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM deliveries"), 3);
+	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM tokens t"
+	    " JOIN deliveries d ON d.id = t.delivery_id"), 3);
+	expect_state(f->s, id, DLV_SENT);
+	snprintf(want, sizeof(want), "%lld/alert/hs01-2", (long long)a);
+	expect_due_on(f->s, T0, "sms", 10, want);
+	/* The rules hold as before. */
+	for (size_t i = 0; i < nitems(bad); i++)
+		assert_int_not_equal(sqlite3_exec(store_db(f->s), bad[i], NULL,
+		    NULL, NULL), SQLITE_OK);
+	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM"
+	    " pragma_foreign_key_check"), 0);
 }
 
 static void
@@ -863,6 +1067,21 @@ test_suspend(void **state)
 	    " member = 'hs01-1' AND revoked_at IS NULL"), 0);
 }
 
+
+/* store_audit_query without paging. */
+static int
+audit_query(struct store *s, time_t since, time_t until, const char *member,
+    int64_t alert, struct audit_row **v, size_t *n)
+{
+	struct audit_query q = { .since = since, .until = until,
+	    .member = member, .alert = alert };
+	bool more = true;
+	int rc = store_audit_query(s, &q, v, n, &more);
+
+	assert_false(more);
+	return rc;
+}
+
 static void
 test_audit(void **state)
 {
@@ -899,7 +1118,7 @@ test_audit(void **state)
 	assert_int_equal(query_int(f->s, "SELECT COUNT(*) FROM audit WHERE"
 	    " actor = 'x'"), 0);
 
-	assert_int_equal(store_audit_query(f->s, 0, 0, NULL, 0, &v, &n), 0);
+	assert_int_equal(audit_query(f->s, 0, 0, NULL, 0, &v, &n), 0);
 	assert_int_equal(n, 4);
 	assert_int_equal(v[0].at, T0);
 	assert_string_equal(v[0].actor, "soumu_bucho");
@@ -914,32 +1133,69 @@ test_audit(void **state)
 	assert_true(v[0].id < v[1].id && v[1].id < v[2].id);
 	audit_rows_free(v, n);
 	/* since is inclusive, until exclusive. */
-	assert_int_equal(store_audit_query(f->s, T0 + 10, T0 + 30, NULL, 0, &v,
+	assert_int_equal(audit_query(f->s, T0 + 10, T0 + 30, NULL, 0, &v,
 	    &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[0].action, "approve");
 	assert_string_equal(v[1].action, "sent");
 	audit_rows_free(v, n);
 	/* A member matches as the subject or as the actor. */
-	assert_int_equal(store_audit_query(f->s, 0, 0, "hs01-1", 0, &v, &n), 0);
+	assert_int_equal(audit_query(f->s, 0, 0, "hs01-1", 0, &v, &n), 0);
 	assert_int_equal(n, 2);
 	audit_rows_free(v, n);
-	assert_int_equal(store_audit_query(f->s, 0, 0, "mayor", 0, &v, &n), 0);
+	assert_int_equal(audit_query(f->s, 0, 0, "mayor", 0, &v, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].action, "approve");
 	audit_rows_free(v, n);
-	assert_int_equal(store_audit_query(f->s, 0, 0, NULL, a, &v, &n), 0);
+	assert_int_equal(audit_query(f->s, 0, 0, NULL, a, &v, &n), 0);
 	assert_int_equal(n, 3);
 	audit_rows_free(v, n);
-	assert_int_equal(store_audit_query(f->s, 0, 0, "hs01-1", a, &v, &n), 0);
+	assert_int_equal(audit_query(f->s, 0, 0, "hs01-1", a, &v, &n), 0);
 	assert_int_equal(n, 1);
 	audit_rows_free(v, n);
-	assert_int_equal(store_audit_query(f->s, 0, 0, "nobody", 0, &v, &n), 0);
+	assert_int_equal(audit_query(f->s, 0, 0, "nobody", 0, &v, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(v);
-	assert_int_equal(store_audit_query(f->s, T0 + 31, 0, NULL, 0, &v, &n),
+	assert_int_equal(audit_query(f->s, T0 + 31, 0, NULL, 0, &v, &n),
 	    0);
 	assert_int_equal(n, 0);
+
+	/* Pages: rows after an id, at most limit, and whether more remain. */
+	{
+		struct audit_query q = { .limit = 3 };
+		int64_t last;
+		bool more = false;
+		assert_int_equal(store_audit_query(f->s, &q, &v, &n, &more), 0);
+		assert_int_equal(n, 3);
+		assert_true(more);
+		assert_string_equal(v[0].action, "draft");
+		last = v[2].id;
+		audit_rows_free(v, n);
+		q.after = last;
+		assert_int_equal(store_audit_query(f->s, &q, &v, &n, &more), 0);
+		assert_int_equal(n, 1);
+		assert_false(more);
+		assert_true(v[0].id > last);
+		assert_string_equal(v[0].detail, "端末紛失");
+		audit_rows_free(v, n);
+		/* A page that ends exactly at the last row has no more. */
+		q = (struct audit_query){ .limit = 4 };
+		assert_int_equal(store_audit_query(f->s, &q, &v, &n, &more), 0);
+		assert_int_equal(n, 4);
+		assert_false(more);
+		audit_rows_free(v, n);
+		/* Paging within a filter. */
+		q = (struct audit_query){ .alert = a, .limit = 2 };
+		assert_int_equal(store_audit_query(f->s, &q, &v, &n, &more), 0);
+		assert_int_equal(n, 2);
+		assert_true(more);
+		q.after = v[1].id;
+		audit_rows_free(v, n);
+		assert_int_equal(store_audit_query(f->s, &q, &v, &n, &more), 0);
+		assert_int_equal(n, 1);
+		assert_false(more);
+		audit_rows_free(v, n);
+	}
 }
 
 /* Provider status (Twilio callbacks): found by sid on its channel, set
@@ -1011,7 +1267,13 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries_create_bad_rows,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsendable_closed,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliveries_due, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_deliveries_due_channel,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_fanout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_states, setup,
 		    teardown),
