@@ -169,21 +169,9 @@ next_channel(const char *member, const char *from)
 {
 	const struct config *c = &cd->site.cfg;
 	const struct member *m = roster_find(&cd->site.roster, member);
-	bool past = false;
 
-	if (m == NULL)
-		return NULL;
-	for (size_t i = 0; i < c->delivery.nchannels; i++) {
-		if (!past) {
-			past = strcmp(c->delivery.channels[i], from) == 0;
-			continue;
-		}
-		for (size_t k = 0; k < m->ncontacts; k++)
-			if (strcmp(m->contacts[k].channel,
-			    c->delivery.channels[i]) == 0)
-				return &m->contacts[k];
-	}
-	return NULL;
+	return m == NULL ? NULL : member_next_contact(m, c->delivery.channels,
+	    c->delivery.nchannels, from);
 }
 
 /*

@@ -245,23 +245,10 @@ static const struct contact *
 round_channel(const struct member *m, const char *from)
 {
 	const struct config *c = &cd->site.cfg;
-	const struct contact *same = NULL;
-	bool past = false;
+	const struct contact *next = member_next_contact(m,
+	    c->delivery.channels, c->delivery.nchannels, from);
 
-	for (size_t k = 0; k < m->ncontacts; k++)
-		if (strcmp(m->contacts[k].channel, from) == 0)
-			same = &m->contacts[k];
-	for (size_t i = 0; i < c->delivery.nchannels; i++) {
-		if (!past) {
-			past = strcmp(c->delivery.channels[i], from) == 0;
-			continue;
-		}
-		for (size_t k = 0; k < m->ncontacts; k++)
-			if (strcmp(m->contacts[k].channel,
-			    c->delivery.channels[i]) == 0)
-				return &m->contacts[k];
-	}
-	return same;
+	return next != NULL ? next : member_contact(m, from);
 }
 
 /*

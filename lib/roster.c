@@ -1223,3 +1223,27 @@ roster_audience(const struct roster *r, const char *audience, size_t **idx,
 	free(pick);
 	return rc;
 }
+
+const struct contact *
+member_contact(const struct member *m, const char *channel)
+{
+	for (size_t k = 0; k < m->ncontacts; k++)
+		if (strcmp(m->contacts[k].channel, channel) == 0)
+			return &m->contacts[k];
+	return NULL;
+}
+
+const struct contact *
+member_next_contact(const struct member *m, char *const order[],
+    size_t norder, const char *from)
+{
+	const struct contact *c;
+	size_t i = 0;
+
+	while (i < norder && strcmp(order[i], from) != 0)
+		i++;
+	for (i++; i < norder; i++)
+		if ((c = member_contact(m, order[i])) != NULL)
+			return c;
+	return NULL;
+}

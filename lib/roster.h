@@ -123,6 +123,16 @@ const struct member *roster_find(const struct roster *r, const char *id);
 const struct member *roster_find_login(const struct roster *r,
     const char *login);
 const struct shelter *roster_shelter(const struct roster *r, const char *id);
+/*
+ * The member's contact on the first channel after `from` in `order` (the
+ * delivery channels in preference order) that they have one on, or NULL
+ * when none follows (or `from` is not in the order).
+ */
+const struct contact *member_next_contact(const struct member *m,
+    char *const order[], size_t norder, const char *from);
+/* The member's contact on this channel, or NULL. */
+const struct contact *member_contact(const struct member *m,
+    const char *channel);
 /* Index of the group with this id, or -1 (at most ROSTER_MAX_GROUPS). */
 int roster_group(const struct roster *r, const char *id);
 

@@ -996,6 +996,29 @@ test_audience_nobody(void **state)
 	expect_audience_error(&r, "crisis", NULL);
 }
 
+/* The next channel in preference order that the member can be reached on;
+ * a channel they lack is skipped; nothing after the last. */
+static void
+test_next_contact(void **state)
+{
+	struct contact c[] = {
+		{ "sms", "+819000000001" }, { "lineworks", "a@town.example" },
+		{ "email", "a@town.example" },
+	};
+	struct member m = { .contacts = c, .ncontacts = 3 };
+	char *order[] = { "lineworks", "ntfy", "sms", "email" };
+
+	(void)state;
+	assert_ptr_equal(member_next_contact(&m, order, 4, "lineworks"), &c[0]);
+	assert_ptr_equal(member_next_contact(&m, order, 4, "ntfy"), &c[0]);
+	assert_ptr_equal(member_next_contact(&m, order, 4, "sms"), &c[2]);
+	assert_null(member_next_contact(&m, order, 4, "email"));
+	assert_null(member_next_contact(&m, order, 4, "fax"));
+	assert_null(member_next_contact(&m, order, 0, "sms"));
+	assert_ptr_equal(member_contact(&m, "email"), &c[2]);
+	assert_null(member_contact(&m, "ntfy"));
+}
+
 int
 main(void)
 {
@@ -1027,6 +1050,7 @@ main(void)
 		cmocka_unit_test(test_big_lookups),
 		cmocka_unit_test(test_big_duplicates),
 		cmocka_unit_test(test_login_first_holder),
+		cmocka_unit_test(test_next_contact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
