@@ -5,7 +5,8 @@
  * Every line carries the delivery's idempotency key. At start the file is
  * read once: a torn last line (a crash mid-write) is cut off, and the keys
  * already written are remembered, so a delivery that was in flight when the
- * daemon died is not written twice. A line is written with one write() and
+ * daemon died is not written twice (see struct keyset for why the keys
+ * written later need not be). A line is written with one write() and
  * made durable with fdatasync() before the delivery is reported accepted.
  * It must never report a message accepted that is not on disk.
  */
@@ -18,24 +19,50 @@
 
 #include "daemon.h"
 
-#define OUTBOX_MAX_BYTES	(1u << 30)
 #define RETRY_DISK_SECS		30
 
 static const char *const file_keys[] = { "type", "path", "form", NULL };
 
-/* An open-addressing set of the keys already in the file. */
+/*
+ * The keys of the lines in the outbox when the transport started: one
+ * string pool and an open-addressing index of offsets into it (about 20
+ * bytes a line, no allocation per key), built once and never grown.
+ *
+ * Keys written in this run need no entry: within a run the fan-out hands a
+ * delivery to its transport again only after a transient report, and this
+ * transport reports transient only when it left no line; a delivery whose
+ * report the database refused stays `sending` until the next start, which
+ * reads the file again. So memory stays flat however much a run writes.
+ */
 struct keyset {
-	char **slots;
+	char *pool;		/* NUL-terminated keys, back to back */
+	size_t used, size;
+	uint32_t *slots;	/* 1 + offset of a key in pool; 0: empty */
 	size_t cap, n;
 };
 
+/*
+ * An outbox file, shared by every file transport that writes to it (the
+ * sample site sends four channels to one): one descriptor (O_APPEND, one
+ * write() a line) and one set of the keys it held at start.
+ */
+struct outbox {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	int fd;
+	unsigned refs;
+	struct keyset keys;
+	struct outbox *next;
+};
+
+static struct outbox *outboxes;
+
 struct file_inst {
 	struct event_base *base;
-	char *path;
 	char *channel;
 	bool sms_form;
-	int fd;
-	struct keyset keys;
+	struct outbox *ob;
 };
 
 static uint64_t
@@ -47,56 +74,78 @@ hash_str(const char *s)
 	return h;
 }
 
+/* The slot holding key, or the empty slot where it would go (cap > 0). */
+static size_t
+keyset_slot(const struct keyset *k, const char *key)
+{
+	size_t i = hash_str(key) & (k->cap - 1);
+
+	while (k->slots[i] != 0 && strcmp(k->pool + k->slots[i] - 1, key) != 0)
+		i = (i + 1) & (k->cap - 1);
+	return i;
+}
+
 static bool
 keyset_has(const struct keyset *k, const char *key)
 {
-	if (k->cap == 0)
-		return false;
-	for (size_t i = hash_str(key) & (k->cap - 1); k->slots[i] != NULL;
-	    i = (i + 1) & (k->cap - 1))
-		if (strcmp(k->slots[i], key) == 0)
-			return true;
-	return false;
+	return k->cap > 0 && k->slots[keyset_slot(k, key)] != 0;
 }
 
-static void keyset_add(struct keyset *k, const char *key);
-
+/* Doubles the index (the pool is untouched: offsets stay valid). */
 static void
 keyset_grow(struct keyset *k)
 {
-	struct keyset bigger = { .cap = k->cap ? k->cap * 2 : 256 };
+	uint32_t *old = k->slots;
+	size_t oldcap = k->cap;
 
-	bigger.slots = xcalloc(bigger.cap, sizeof(char *));
-	for (size_t i = 0; i < k->cap; i++)
-		if (k->slots[i] != NULL) {
-			keyset_add(&bigger, k->slots[i]);
-			free(k->slots[i]);
-		}
-	free(k->slots);
-	*k = bigger;
+	k->cap = oldcap ? oldcap * 2 : 256;
+	k->slots = xcalloc(k->cap, sizeof(*k->slots));
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i] != 0)
+			k->slots[keyset_slot(k, k->pool + old[i] - 1)] = old[i];
+	free(old);
 }
 
-static void
+/* Adds key; -1 when the pool would reach 4 GiB (not from a 1 GiB file). */
+static int
 keyset_add(struct keyset *k, const char *key)
 {
-	size_t i;
+	size_t len = strlen(key) + 1, i;
 
 	if (keyset_has(k, key))
-		return;
+		return 0;
+	if (k->used + len >= UINT32_MAX)
+		return -1;
 	if ((k->n + 1) * 2 > k->cap)
 		keyset_grow(k);
-	for (i = hash_str(key) & (k->cap - 1); k->slots[i] != NULL;
-	    i = (i + 1) & (k->cap - 1))
-		;
-	k->slots[i] = xstrdup(key);
+	if (k->used + len > k->size) {
+		k->size = k->size ? k->size * 2 : 4096;
+		while (k->used + len > k->size)
+			k->size *= 2;
+		k->pool = xrealloc(k->pool, k->size);
+	}
+	memcpy(k->pool + k->used, key, len);
+	i = keyset_slot(k, key);
+	k->slots[i] = (uint32_t)(k->used + 1);
+	k->used += len;
 	k->n++;
+	return 0;
+}
+
+/* Gives the pool's unused tail back once the scan is done. */
+static void
+keyset_seal(struct keyset *k)
+{
+	if (k->used > 0 && k->used < k->size) {
+		k->pool = xrealloc(k->pool, k->used);
+		k->size = k->used;
+	}
 }
 
 static void
 keyset_free(struct keyset *k)
 {
-	for (size_t i = 0; i < k->cap; i++)
-		free(k->slots[i]);
+	free(k->pool);
 	free(k->slots);
 	memset(k, 0, sizeof(*k));
 }
@@ -118,77 +167,132 @@ file_check(const struct transport_conf *tc, const struct config *c,
 }
 
 /*
- * Reads the outbox: cuts a torn last line, remembers every key. Lines that
- * are not ours (hand edits) are skipped, not fatal.
+ * Reads the outbox line by line: cuts a torn last line (a crash mid-write),
+ * remembers every key. Lines that are not ours (hand edits) are skipped,
+ * not fatal.
  */
 static int
-file_scan(struct file_inst *fi, char *err, size_t errsz)
+outbox_scan(struct outbox *ob, char *err, size_t errsz)
 {
-	size_t len;
-	char *text = read_file(fi->path, OUTBOX_MAX_BYTES, &len);
+	FILE *fp;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	off_t good = 0;		/* just past the last whole line */
+	int rc = 0;
 
-	if (text == NULL) {
-		snprintf(err, errsz, "%s: %s", fi->path, strerror(errno));
+	if ((fp = fopen(ob->path, "re")) == NULL) {
+		snprintf(err, errsz, "%s: %s", ob->path, strerror(errno));
 		return -1;
 	}
-	if (len > 0 && text[len - 1] != '\n') {
-		char *nl = memrchr(text, '\n', len);
-		size_t keep = nl ? (size_t)(nl - text) + 1 : 0;
-		log_warnx("outbox %s: cutting a torn last line of %zu bytes",
-		    fi->path, len - keep);
-		if (ftruncate(fi->fd, (off_t)keep) < 0 || fsync(fi->fd) < 0) {
-			snprintf(err, errsz, "%s: truncate: %s", fi->path,
-			    strerror(errno));
-			free(text);
-			return -1;
+	while (rc == 0 && (n = getline(&line, &cap, fp)) > 0) {
+		if (line[n - 1] != '\n') {
+			log_warnx("outbox %s: cutting a torn last line of %zd "
+			    "bytes", ob->path, n);
+			if (ftruncate(ob->fd, good) < 0 || fsync(ob->fd) < 0) {
+				snprintf(err, errsz, "%s: truncate: %s",
+				    ob->path, strerror(errno));
+				rc = -1;
+			}
+			break;
 		}
-		len = keep;
-		text[len] = '\0';
-	}
-	for (char *line = text, *end; line < text + len; line = end + 1) {
-		end = strchr(line, '\n');
-		*end = '\0';
+		good += n;
+		line[n - 1] = '\0';
 		cJSON *o = cJSON_Parse(line);
 		const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "key");
-		if (cJSON_IsString(k))
-			keyset_add(&fi->keys, k->valuestring);
+		if (cJSON_IsString(k) && keyset_add(&ob->keys,
+		    k->valuestring) < 0) {
+			snprintf(err, errsz, "%s: too many keys", ob->path);
+			rc = -1;
+		}
 		cJSON_Delete(o);
 	}
-	free(text);
-	return 0;
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errsz, "%s: read: %s", ob->path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(fp);
+	keyset_seal(&ob->keys);
+	return rc;
+}
+
+static void
+outbox_release(struct outbox *ob)
+{
+	if (ob == NULL || --ob->refs > 0)
+		return;
+	for (struct outbox **pp = &outboxes; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == ob) {
+			*pp = ob->next;
+			break;
+		}
+	close(ob->fd);
+	keyset_free(&ob->keys);
+	free(ob->path);
+	free(ob);
+}
+
+/* The outbox at path, opened and read the first time a transport names it
+ * (by any path: the same device and inode are the same outbox). */
+static struct outbox *
+outbox_get(const char *path, char *err, size_t errsz)
+{
+	struct outbox *ob;
+	struct stat sb;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	for (ob = outboxes; ob != NULL; ob = ob->next)
+		if (ob->dev == sb.st_dev && ob->ino == sb.st_ino) {
+			close(fd);
+			ob->refs++;
+			return ob;
+		}
+	ob = xcalloc(1, sizeof(*ob));
+	ob->path = xstrdup(path);
+	ob->dev = sb.st_dev;
+	ob->ino = sb.st_ino;
+	ob->fd = fd;
+	ob->refs = 1;
+	ob->next = outboxes;
+	outboxes = ob;
+	if (outbox_scan(ob, err, errsz) < 0) {
+		outbox_release(ob);
+		return NULL;
+	}
+	log_debug("outbox %s: %zu messages already written", path, ob->keys.n);
+	return ob;
 }
 
 static void *
 file_init(struct event_base *base, const struct transport_conf *tc,
     const struct config *c, char *err, size_t errsz)
 {
-	struct file_inst *fi = xcalloc(1, sizeof(*fi));
+	struct file_inst *fi;
+	struct outbox *ob;
 	const char *path, *form = NULL;
+	char *full;
 
 	yget_str(tc->node, "path", true, NULL, &path);
 	yget_str(tc->node, "form", false, NULL, &form);
+	full = path_join(c->state_dir, path);
+	ob = outbox_get(full, err, errsz);
+	free(full);
+	if (ob == NULL)
+		return NULL;
+	fi = xcalloc(1, sizeof(*fi));
 	fi->base = base;
-	fi->path = path_join(c->state_dir, path);
+	fi->ob = ob;
 	fi->channel = xstrdup(tc->channel);
 	fi->sms_form = form ? strcmp(form, "sms") == 0 :
 	    strcmp(tc->channel, "sms") == 0;
-	fi->fd = open(fi->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fi->fd < 0) {
-		snprintf(err, errsz, "%s: %s", fi->path, strerror(errno));
-		goto fail;
-	}
-	if (file_scan(fi, err, errsz) < 0)
-		goto fail;
-	log_debug("file transport %s: %s, %zu messages already written",
-	    fi->channel, fi->path, fi->keys.n);
 	return fi;
-fail:
-	if (fi->fd >= 0)
-		close(fi->fd);
-	free(fi->path);
-	free(fi->channel);
-	free(fi);
-	return NULL;
 }
 
 static int
@@ -211,19 +315,20 @@ static void
 file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 {
 	struct file_inst *fi = inst;
+	struct outbox *ob = fi->ob;
 	struct send_report rep = { .outcome = SEND_ACCEPTED };
 	char at[40], id[64], err[160];
 
 	snprintf(id, sizeof(id), "file:%s", m->key);
 	rep.provider_id = id;
-	if (keyset_has(&fi->keys, m->key)) {
+	if (keyset_has(&ob->keys, m->key)) {
 		/* Written before a crash; the database did not learn it. */
 		log_info("outbox %s: %s already written, not again", fi->channel,
 		    m->key);
 	} else {
 		cJSON *o = cJSON_CreateObject();
 		char *line;
-		off_t before = lseek(fi->fd, 0, SEEK_END);
+		off_t before = lseek(ob->fd, 0, SEEK_END);
 
 		format_time_jst(daemon_now(), at, sizeof(at));
 		cJSON_AddStringToObject(o, "key", m->key);
@@ -246,20 +351,19 @@ file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 		buf_adds(&b, line);
 		buf_addc(&b, '\n');
 		free(line);
-		if (write_all(fi->fd, b.data, b.len) < 0 ||
-		    fdatasync(fi->fd) < 0) {
+		if (write_all(ob->fd, b.data, b.len) < 0 ||
+		    fdatasync(ob->fd) < 0) {
 			int e = errno;
 			/* Leave no half line behind for the next write. */
-			if (before >= 0 && ftruncate(fi->fd, before) < 0)
-				log_warn("outbox %s: truncate", fi->path);
+			if (before >= 0 && ftruncate(ob->fd, before) < 0)
+				log_warn("outbox %s: truncate", ob->path);
 			rep.outcome = SEND_TRANSIENT;
 			rep.retry_after = RETRY_DISK_SECS;
-			snprintf(err, sizeof(err), "%s: %s", fi->path,
+			snprintf(err, sizeof(err), "%s: %s", ob->path,
 			    strerror(e));
 			rep.error = err;
 			rep.provider_id = NULL;
-		} else
-			keyset_add(&fi->keys, m->key);
+		}
 		buf_free(&b);
 	}
 	/* Report from the loop, never from inside send(). */
@@ -271,9 +375,7 @@ file_free(void *inst)
 {
 	struct file_inst *fi = inst;
 
-	close(fi->fd);
-	keyset_free(&fi->keys);
-	free(fi->path);
+	outbox_release(fi->ob);
 	free(fi->channel);
 	free(fi);
 }
