@@ -16,14 +16,14 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC        ?= cc
 PKGS      := libevent libevent_openssl libcurl sqlite3 libcjson yaml-0.1 \
-             libcrypto libssl libpcre2-8 libsystemd
+             libcrypto libssl libpcre2-8
 TEST_PKGS := cmocka
 
 # Debian packages behind the pkg-config names above, plus the tools the
 # tests use.
 DEB_PKGS  := build-essential pkg-config libevent-dev libcurl4-openssl-dev \
              libsqlite3-dev libcjson-dev libyaml-dev libssl-dev \
-             libpcre2-dev libsystemd-dev libcmocka-dev sqlite3 python3 \
+             libpcre2-dev libcmocka-dev sqlite3 python3 \
              openssl curl python3-cryptography python3-aiosmtpd apprise \
              chromium fonts-ipafont-gothic nodejs libxml2-utils prometheus wrk \
              clang libclang-rt-14-dev valgrind

@@ -212,6 +212,16 @@ int	fanout_reroute(const struct delivery_row *d, time_t now,
 int	fanout_render(const struct delivery_row *d, const struct alert_row *a,
 	    char **text_long, char **text_sms, char **link);
 
+/*
+ * notify.c: the sd_notify(3) protocol without libsystemd. notify() sends
+ * one state message ("READY=1", "WATCHDOG=1", ...): 1 sent, 0 not under a
+ * service manager ($NOTIFY_SOCKET unset), -1 not sent (logged). Never
+ * blocks. notify_watchdog_usec(): $WATCHDOG_USEC when it is meant for this
+ * process (WATCHDOG_PID unset or ours), else 0.
+ */
+int	notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t notify_watchdog_usec(void);
+
 /* transport.c */
 int	transports_check(const struct config *c, struct diags *d);
 int	transports_start(const struct config *c, char *err, size_t errsz);

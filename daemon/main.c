@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
-#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "http_client.h"
@@ -175,12 +174,12 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	(void)arg;
 	/* MONOTONIC_USEC lets systemd tell this reload from an older one
 	 * (required with Type=notify-reload, harmless with Type=notify). */
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+	notify("RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
 	    monotonic_usec());
 	audit_now("signal", daemon_reload(&report) == 0 ? "reloaded" :
 	    "reload_failed", 0, NULL, NULL, "SIGHUP");
 	buf_free(&report);
-	sd_notify(0, "READY=1");
+	notify("READY=1");
 }
 
 /*
@@ -213,16 +212,16 @@ watchdog_tick(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	sd_notify(0, "WATCHDOG=1");
+	notify("WATCHDOG=1");
 }
 
 static void
 watchdog_start(void)
 {
-	uint64_t usec = 0;
+	uint64_t usec = notify_watchdog_usec();
 	struct timeval tv;
 
-	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+	if (usec == 0)
 		return;
 	usec /= 2;
 	tv.tv_sec = (time_t)(usec / 1000000u);
@@ -269,7 +268,7 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	if (cd->stopping)
 		return;
 	log_info("signal %d: stopping", (int)sig);
-	sd_notify(0, "STOPPING=1");
+	notify("STOPPING=1");
 	cd->stopping = true;
 	control_close();
 	stop_deadline = time(NULL) + STOP_GRACE_SECS;
@@ -365,7 +364,7 @@ main(int argc, char *argv[])
 		while (sum.len > 0 && sum.data[sum.len - 1] == '\n')
 			sum.data[--sum.len] = '\0';
 		log_info("ready: %s", sum.data);
-		sd_notifyf(0, "READY=1\nSTATUS=%zu accounts",
+		notify("READY=1\nSTATUS=%zu accounts",
 		    cd->site.roster.nmembers);
 		buf_free(&sum);
 	}

@@ -4,6 +4,10 @@
 # after start; WATCHDOG=1 at half of WATCHDOG_USEC (here every 0.5 s);
 # SIGHUP answers RELOADING=1 with a current MONOTONIC_USEC, then READY=1
 # (and a failed reload too); SIGTERM sends STOPPING=1 before the exit.
+# The protocol is spoken without libsystemd (daemon/notify.c), so also: an
+# abstract socket ('@name'); WATCHDOG_PID naming another process means no
+# watchdog; a NOTIFY_SOCKET or WATCHDOG_USEC that cannot be used is logged
+# and the daemon runs as without them.
 . "$(dirname "$0")/lib.sh"
 write_config
 
@@ -74,4 +78,55 @@ stop_site
 assert_eq 1 "$(count '^STOPPING=1$')" "STOPPING=1"
 last=$(grep -v '^WATCHDOG=1$' "$MSGS" | tail -n 1)
 assert_eq "STOPPING=1" "$last" "STOPPING=1 is the last state message"
+note "an abstract socket, WATCHDOG_PID of another process"
+ABS=crisiscast-test-$$-$RANDOM
+AMSGS=$SITE/abstract.log
+python3 - "$ABS" "$AMSGS" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + sys.argv[1])
+open(sys.argv[2] + ".up", "w").close()
+with open(sys.argv[2], "a") as f:
+    while True:
+        msg = s.recv(4096).decode()
+        f.write(msg.replace("\n", "|") + "\n")
+        f.flush()
+EOF
+APID=$!
+trap 'rc=$?; kill $LPID $APID 2>/dev/null; (exit $rc); cleanup' EXIT
+for _ in $(seq 1 50); do [ -e "$AMSGS.up" ] && break; sleep 0.1; done
+[ -e "$AMSGS.up" ] || fail "fake abstract notify socket did not appear"
+acount() { grep -c -- "$1" "$AMSGS" 2>/dev/null || true; }
+NOTIFY_SOCKET=@$ABS WATCHDOG_USEC=400000 WATCHDOG_PID=1 start_daemon
+wait_until 5 "READY=1 on the abstract socket" \
+    eval '[ "$(acount "^READY=1")" -ge 1 ]'
+sleep 0.6
+assert_eq 0 "$(acount '^WATCHDOG=1$')" \
+    "keep-alives when WATCHDOG_PID is another process"
+stop_site
+assert_eq 1 "$(acount '^STOPPING=1$')" "STOPPING=1 on the abstract socket"
+
+note "unusable NOTIFY_SOCKET and WATCHDOG_USEC: logged, the daemon runs"
+long=/$(printf 'x%.0s' $(seq 1 120))
+for bad in relative/notify.sock @ "$long"; do
+	: >"$LOG"
+	NOTIFY_SOCKET=$bad WATCHDOG_USEC=12abc start_daemon
+	expect_rc 0 ctl ping
+	assert_eq 1 "$(grep -c 'NOTIFY_SOCKET .* not notifying' "$LOG")" \
+	    "NOTIFY_SOCKET=${bad:0:24}: one warning"
+	assert_contains "$(cat "$LOG")" 'WATCHDOG_USEC "12abc" is not a positive number' \
+	    "WATCHDOG_USEC=12abc"
+	kill -HUP "$DPID"
+	wait_until 5 "reloaded" grep -q 'reloaded' "$LOG"
+	stop_site
+	assert_eq 1 "$(grep -c 'NOTIFY_SOCKET .* not notifying' "$LOG")" \
+	    "NOTIFY_SOCKET=${bad:0:24}: still one warning after a reload and a stop"
+done
+
+note "a notify socket nobody listens on: logged, the daemon runs"
+: >"$LOG"
+NOTIFY_SOCKET=$SITE/nobody.sock start_daemon
+expect_rc 0 ctl ping
+stop_site
+assert_contains "$(cat "$LOG")" "notify: $SITE/nobody.sock" "send failure logged"
 note "ok"
