@@ -80,6 +80,11 @@ _crisisctl()
 	--tag | --body | --reason | --since | --until | --at)
 		return
 		;;
+	--set)
+		# KEY=VALUE: the keys are the tag's templates' to know.
+		compopt -o nospace 2>/dev/null
+		return
+		;;
 	--body-file)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -114,7 +119,8 @@ _crisisctl()
 	for ((i = vi + 1; i < cword; i++)); do
 		case ${words[i]} in
 		--tag | --to | --body | --body-file | --reason | --state | \
-		    --since | --until | --member | --alert | --format | --at)
+		    --since | --until | --member | --alert | --format | --at | \
+		    --set)
 			((i++)) ;;
 		-*) ;;
 		*) ((npos++)) ;;
@@ -123,7 +129,7 @@ _crisisctl()
 
 	local opts="" args=""
 	case $verb in
-	draft) opts="--tag --to --body --body-file --drill" ;;
+	draft) opts="--tag --to --body --body-file --set --drill" ;;
 	list) opts="--state --since" ;;
 	status)
 		opts="--watch --unconfirmed"
@@ -154,7 +160,7 @@ _crisisctl()
 		if ((npos == 0)); then
 			args="check"
 		else
-			opts="--tag --body --at"
+			opts="--tag --body --body-file --to --set --at --drill"
 		fi
 		;;
 	audit) opts="--since --until --member --alert --format --bom" ;;

@@ -183,6 +183,19 @@ create_deliveries(const struct alert_row *a, time_t now, size_t *count)
 	return rc;
 }
 
+/* The stored --set values (alerts.vars) as an object; {} if unreadable. */
+static cJSON *
+vars_object(const char *json)
+{
+	cJSON *o = json ? cJSON_Parse(json) : NULL;
+
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		o = cJSON_CreateObject();
+	}
+	return o;
+}
+
 static cJSON *
 strings_json(char **v, size_t n)
 {
@@ -226,8 +239,8 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 	struct draft_out out;
 	struct alert_row a = {0};
 	time_t now = daemon_now();
-	cJSON *vars = NULL;
-	char *warnings;
+	cJSON *warns = NULL;
+	char *warnings, *setvars, *detail;
 	size_t count = 0;
 
 	if (who->member == NULL)
@@ -243,13 +256,19 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 		audit_now(who->id, "draft_refused", 0, NULL, NULL, in->tag);
 		return 1;
 	}
-	vars = strings_json(out.warnings, out.nwarnings);
-	warnings = cJSON_PrintUnformatted(vars);
+	warns = strings_json(out.warnings, out.nwarnings);
+	warnings = cJSON_PrintUnformatted(warns);
+	/* The --set values go with the alert and into its audit row. */
+	setvars = draft_vars_json(in->vars);
+	detail = in->vars != NULL && in->vars->n > 0 ?
+	    xasprintf("%s %s", out.tag->label, setvars) :
+	    xstrdup(out.tag->label);
 	a.tag = out.tag->name;
 	a.body = out.body;
 	a.audience = out.audience;
 	a.sender = who->member->id;
 	a.drill = in->drill;
+	a.vars = setvars;
 	a.warnings = warnings;
 	a.state = ALERT_PENDING;
 	a.created_at = now;
@@ -258,7 +277,7 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 	if (store_begin(cd->store) < 0 ||
 	    store_alert_insert(cd->store, &a) < 0 ||
 	    store_audit(cd->store, now, who->id, "draft", a.id, NULL, NULL,
-	    out.tag->label) < 0)
+	    detail) < 0)
 		goto dberr;
 	if (out.tag->approval) {
 		if (request_approval(&a, 0, now) < 0)
@@ -275,7 +294,8 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 	cJSON_AddStringToObject(result, "tag", out.tag->name);
 	cJSON_AddBoolToObject(result, "drill", in->drill);
 	cJSON_AddNumberToObject(result, "recipients", (double)out.nrecipients);
-	cJSON_AddItemToObject(result, "warnings", vars);
+	cJSON_AddItemToObject(result, "vars", vars_object(setvars));
+	cJSON_AddItemToObject(result, "warnings", warns);
 	if (out.tag->approval && cd->site.cfg.approval.napprovers > 0) {
 		const struct member *m = roster_find(&cd->site.roster,
 		    cd->site.cfg.approval.approvers[0]);
@@ -287,12 +307,16 @@ alert_draft(const struct actor *who, const struct draft_in *in,
 	else
 		followup_alert_approved(a.id);
 	free(warnings);
+	free(setvars);
+	free(detail);
 	draft_out_free(&out);
 	fanout_kick();
 	return 0;
 dberr:
-	cJSON_Delete(vars);
+	cJSON_Delete(warns);
 	free(warnings);
+	free(setvars);
+	free(detail);
 	draft_out_free(&out);
 	return dberror(errors);
 }
@@ -639,6 +663,7 @@ alert_describe(int64_t id, bool rendered, cJSON *result, struct buf *errors)
 	cJSON_AddStringToObject(result, "tag", a.tag);
 	cJSON_AddBoolToObject(result, "drill", a.drill);
 	cJSON_AddStringToObject(result, "body", a.body);
+	cJSON_AddItemToObject(result, "vars", vars_object(a.vars));
 	cJSON_AddStringToObject(result, "audience", a.audience);
 	o = cJSON_AddObjectToObject(result, "sender");
 	cJSON_AddStringToObject(o, "member", a.sender);

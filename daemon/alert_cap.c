@@ -92,6 +92,8 @@ alert_cap(int64_t id, cJSON *result, struct buf *errors)
 	struct alert_row a, old = {0};
 	struct cap_ref ref = {0};
 	struct cap_msg m = {0};
+	struct draft_vars vars = {0};
+	const char *pnames[DRAFT_VARS_MAX], *pvalues[DRAFT_VARS_MAX];
 	const struct tag *t;
 	char **addrs = NULL, *host, *sender, *ident, *ref_ident = NULL, *xml;
 	char err[200];
@@ -130,6 +132,18 @@ alert_cap(int64_t id, cJSON *result, struct buf *errors)
 	m.event = a.tag;
 	m.sender_name = cd->site.cfg.organization;
 	m.body = a.body;
+	/* The values the templates showed, as <parameter>s. A stored value
+	 * that no longer parses is left out, not fatal to the export. */
+	if (draft_vars_parse(&vars, a.vars, err, sizeof(err)) < 0)
+		log_warnx("alert %lld: CAP: stored values: %s", (long long)id,
+		    err);
+	for (size_t i = 0; i < vars.n; i++) {
+		pnames[i] = vars.v[i].key;
+		pvalues[i] = vars.v[i].value;
+	}
+	m.param_names = pnames;
+	m.param_values = pvalues;
+	m.nparams = vars.n;
 	if (a.cancels > 0) {
 		if (store_alert_get(cd->store, a.cancels, &old) != 0) {
 			buf_printf(errors, "取り消した連絡 %lld を読めませんでした\n",
@@ -155,6 +169,7 @@ alert_cap(int64_t id, cJSON *result, struct buf *errors)
 	free(xml);
 	ret = 0;
 out:
+	draft_vars_free(&vars);
 	for (size_t i = 0; i < naddrs; i++)
 		free(addrs[i]);
 	free(addrs);

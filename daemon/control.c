@@ -122,9 +122,39 @@ to_code(int rc)
 	return rc == 0 ? PROTO_OK : PROTO_REFUSED;
 }
 
+/*
+ * The --set values of a draft: "vars", absent or an object of strings
+ * (draft_vars_from_json says what else is wrong, naming the key). Fills
+ * vs, which the caller frees; -1 with the reason in r->errors.
+ */
+static int
+arg_vars(struct request *r, struct draft_vars *vs)
+{
+	const cJSON *v = NULL, *m;
+	char err[512];
+
+	memset(vs, 0, sizeof(*vs));
+	/* cJSON would answer the first of two; a frame with two is wrong. */
+	cJSON_ArrayForEach(m, r->args)
+		if (m->string != NULL && strcmp(m->string, "vars") == 0) {
+			if (v != NULL) {
+				buf_adds(&r->errors, "vars が二度指定されて"
+				    "います\n");
+				return -1;
+			}
+			v = m;
+		}
+	if (draft_vars_from_json(vs, v, err, sizeof(err)) < 0) {
+		buf_printf(&r->errors, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_draft(struct request *r)
 {
+	struct draft_vars vars;
 	struct draft_in in = {
 		.sender = r->who.member ? r->who.member->id : NULL,
 		.tag = arg_str(r, "tag"),
@@ -132,12 +162,18 @@ cmd_draft(struct request *r)
 		.audience = arg_str(r, "to"),
 		.drill = arg_bool(r, "drill"),
 		.at = daemon_now(),
+		.vars = &vars,
 	};
+	int rc;
 
 	if (in.tag == NULL || in.body == NULL)
 		return usage(r, "draft には --tag と --body（または --body-file）"
 		    "が必要です");
-	return to_code(alert_draft(&r->who, &in, r->result, &r->errors));
+	if (arg_vars(r, &vars) < 0)
+		return PROTO_USAGE;	/* as a missing --tag: nothing stored */
+	rc = to_code(alert_draft(&r->who, &in, r->result, &r->errors));
+	draft_vars_free(&vars);
+	return rc;
 }
 
 static int
@@ -152,6 +188,7 @@ cmd_rules_check(struct request *r)
 		.at = daemon_now(),
 	};
 	const char *at = arg_str(r, "at");
+	struct draft_vars vars;
 	struct draft_out out;
 	cJSON *arr;
 
@@ -159,9 +196,13 @@ cmd_rules_check(struct request *r)
 		return usage(r, "rules check には --tag と --body が必要です");
 	if (at != NULL && parse_time_jst(at, &in.at) < 0)
 		return usage(r, "--at は 2026-11-21T03:00 の形で指定してください");
+	if (arg_vars(r, &vars) < 0)
+		return PROTO_USAGE;
+	in.vars = &vars;
 	if (in.sender == NULL && r->operator)
 		in.sender = NULL;	/* root checks the text, not the sender */
 	draft_check(&cd->site, &in, &out);
+	draft_vars_free(&vars);
 	if (in.sender == NULL && out.nrefusals > 0 &&
 	    startswith(out.refusals[0], "発信者")) {
 		/* Without --as there is no sender to check; drop that one. */

@@ -372,7 +372,7 @@ parse_id(const char *s)
 
 enum { O_TAG = 256, O_TO, O_BODY, O_BODY_FILE, O_DRILL, O_REASON, O_STATE,
     O_SINCE, O_UNTIL, O_MEMBER, O_ALERT, O_FORMAT, O_AT, O_WATCH, O_BOM,
-    O_UNCONFIRMED };
+    O_UNCONFIRMED, O_SET };
 
 static const struct option long_opts[] = {
 	{ "tag", required_argument, NULL, O_TAG },
@@ -391,6 +391,7 @@ static const struct option long_opts[] = {
 	{ "watch", no_argument, NULL, O_WATCH },
 	{ "bom", no_argument, NULL, O_BOM },
 	{ "unconfirmed", no_argument, NULL, O_UNCONFIRMED },
+	{ "set", required_argument, NULL, O_SET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -400,7 +401,28 @@ struct opts {
 	char *body;
 	const char *format;
 	bool watch, bom;
+	struct draft_vars vars;	/* --set, checked as the daemon will */
 };
+
+/*
+ * One --set KEY=VALUE into o->vars: split at the first '=', then the
+ * daemon's own checks (key syntax, a repeated key, the count, the value),
+ * so a mistyped --set is a usage error here and never reaches it.
+ */
+static void
+add_set(struct opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char err[512], *key;
+
+	if (eq == NULL || eq == arg)
+		die_usage("--set は 名前=値 の形で指定してください（例: --set "
+		    "place=第一小学校体育館）: %s", arg);
+	key = xstrndup(arg, (size_t)(eq - arg));
+	if (draft_vars_add(&o->vars, key, eq + 1, err, sizeof(err)) < 0)
+		die_usage("%s", err);
+	free(key);
+}
 
 static void
 parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
@@ -446,11 +468,20 @@ parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 			cJSON_AddNumberToObject(o->args, "alert",
 			    (double)parse_id(optarg));
 			break;
+		case O_SET:
+			add_set(o, optarg);
+			break;
 		default:
 			if (cJSON_GetObjectItem(o->args, name) != NULL)
 				die_usage("--%s が二度指定されています", name);
 			cJSON_AddStringToObject(o->args, name, optarg);
 		}
+	}
+	if (o->vars.n > 0) {
+		cJSON *v = cJSON_AddObjectToObject(o->args, "vars");
+		for (size_t i = 0; i < o->vars.n; i++)
+			cJSON_AddStringToObject(v, o->vars.v[i].key,
+			    o->vars.v[i].value);
 	}
 }
 
@@ -458,16 +489,18 @@ static void
 opts_done(struct opts *o)
 {
 	free(o->body);
+	draft_vars_free(&o->vars);
 }
 
 static int
 v_draft(int argc, char **argv)
 {
 	struct opts o = {0};
+	const cJSON *v;
 	cJSON *reply;
 	int rc;
 
-	parse_opts(argc, argv, " tag to body body-file drill ", &o);
+	parse_opts(argc, argv, " tag to body body-file drill set ", &o);
 	if (optind != argc)
 		die_usage("draft: 余分な引数 %s", argv[optind]);
 	if (!cJSON_GetObjectItem(o.args, "tag") ||
@@ -481,6 +514,10 @@ v_draft(int argc, char **argv)
 		    num(r, "id"), cJSON_IsTrue(cJSON_GetObjectItem(r, "drill")) ?
 		    "訓練・" : "", state_label(str(r, "state")),
 		    num(r, "recipients"));
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(r, "vars"))
+			if (cJSON_IsString(v))
+				printf("差し込み値 %s: %s\n", v->string,
+				    v->valuestring);
 		if (*str(r, "approver"))
 			printf("承認依頼を %s に送りました。\n", str(r, "approver"));
 		print_warnings(r);
@@ -596,6 +633,10 @@ v_show(int argc, char **argv)
 	if ((rc = finish(reply)) < 0) {
 		r = result_of(reply);
 		print_alert_header(r);
+		cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "vars"))
+			if (cJSON_IsString(e))
+				printf("差し込み値 %s: %s\n", e->string,
+				    e->valuestring);
 		printf("\n--- 本文（LINE WORKS・メール・プッシュ） ---\n%s\n",
 		    str(cJSON_GetObjectItem(r, "messages"), "long"));
 		printf("\n--- SMS ---\n%s\n\n",
@@ -860,8 +901,10 @@ v_rules(int argc, char **argv)
 	int rc;
 
 	if (argc < 2 || strcmp(argv[1], "check") != 0)
-		die_usage("使い方: rules check --tag TAG --body TEXT [--at TIME]");
-	parse_opts(argc - 1, argv + 1, " tag body body-file at to drill ", &o);
+		die_usage("使い方: rules check --tag TAG --body TEXT "
+		    "[--set k=v]… [--at TIME]");
+	parse_opts(argc - 1, argv + 1, " tag body body-file at to drill set ",
+	    &o);
 	if (optind != argc - 1)
 		die_usage("rules check: 余分な引数");
 	if (!cJSON_GetObjectItem(o.args, "tag") ||
@@ -1142,7 +1185,7 @@ v_version(int argc, char **argv)
 
 static const struct verb verbs[] = {
 	{ "draft", v_draft, "draft --tag TAG [--to AUDIENCE] "
-	    "[--body TEXT | --body-file F] [--drill]" },
+	    "[--body TEXT | --body-file F] [--set k=v]… [--drill]" },
 	{ "show", v_show, "show ID" },
 	{ "list", v_list, "list [--state S] [--since T]" },
 	{ "status", v_status, "status ID [--watch] [--unconfirmed]" },
@@ -1154,7 +1197,8 @@ static const struct verb verbs[] = {
 	{ "suspend", v_suspend, "suspend MEMBER --reason R" },
 	{ "resume", v_suspend, "resume MEMBER" },
 	{ "roster", v_roster, "roster [check | list | show MEMBER]" },
-	{ "rules", v_rules, "rules check --tag TAG --body TEXT [--at TIME]" },
+	{ "rules", v_rules, "rules check --tag TAG --body TEXT [--set k=v]… "
+	    "[--at TIME]" },
 	{ "calendar", v_calendar, "calendar [YEAR]" },
 	{ "audit", v_audit, "audit [--since T] [--until T] [--member M] "
 	    "[--alert ID] [--format csv|json] [--bom]" },

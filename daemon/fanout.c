@@ -102,6 +102,7 @@ fanout_render(const struct delivery_row *d, const struct alert_row *a,
 	v.sender_title = sender ? sender->title : "";
 	v.alert_id = id;
 	v.alert_created = created;
+	v.vars = a->vars;
 	if (approval) {
 		size_t *idx = NULL, n = 0;
 		char err[256];

@@ -333,6 +333,12 @@ cap_build(const struct cap_msg *m, char *err, size_t errsz)
 	}
 	if (m->web != NULL && *m->web != '\0')
 		element(&b, 4, "web", m->web);
+	for (size_t i = 0; i < m->nparams; i++) {
+		buf_adds(&b, "    <parameter>\n");
+		element(&b, 6, "valueName", m->param_names[i]);
+		element(&b, 6, "value", m->param_values[i]);
+		buf_adds(&b, "    </parameter>\n");
+	}
 	buf_adds(&b, "  </info>\n");
 	buf_adds(&b, "</alert>\n");
 	return buf_take(&b);

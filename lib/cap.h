@@ -39,6 +39,9 @@ struct cap_msg {
 	const char *sender_name;	/* the organization */
 	const char *body;	/* description; the headline is its first line */
 	const char *web;	/* NULL or an absolute URI */
+	/* <parameter> pairs: the drafter's --set values (valueName KEY). */
+	const char *const *param_names, *const *param_values;
+	size_t nparams;
 };
 
 /* Headline length: CAP asks for under 160 characters; a phone's

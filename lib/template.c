@@ -22,6 +22,7 @@ const char *const tmpl_delivery_names[] = {
 	"organization", "tag", "body", "link", "drill",
 	"sender.name", "sender.title", "recipient.name", "recipient.title",
 	"alert.id", "alert.created", "responses", "deadline",
+	TMPL_VAR_PREFIX "*",
 	NULL
 };
 
@@ -52,6 +53,8 @@ struct tmpl {
 	char *src;
 	struct node *nodes;
 	size_t nnodes;
+	struct tmpl_var *vars;	/* keys point into nodes[].name */
+	size_t nvars;
 };
 
 struct open_section {
@@ -199,6 +202,38 @@ name_char(char ch)
 	    (ch >= '0' && ch <= '9') || ch == '_';
 }
 
+bool
+tmpl_var_key_ok(const char *key)
+{
+	size_t n;
+
+	if (key == NULL)
+		return false;
+	for (n = 0; key[n] != '\0'; n++)
+		if (!name_char(key[n]) || n >= TMPL_VAR_KEY_MAX)
+			return false;
+	return n > 0;
+}
+
+/*
+ * Whether name (syntax already checked) is admitted by the known entry k:
+ * equal to it, or, for k = "P.*", P.KEY with KEY one segment of at most
+ * TMPL_VAR_KEY_MAX bytes. When name starts with such a "P.", *prefix is
+ * set to its length (so a near miss can be explained).
+ */
+static bool
+known_match(const char *k, const char *name, size_t *prefix)
+{
+	size_t kl = strlen(k);
+
+	if (kl < 2 || strcmp(k + kl - 2, ".*") != 0)
+		return strcmp(k, name) == 0;
+	if (strncmp(k, name, kl - 1) != 0)
+		return false;
+	*prefix = kl - 1;
+	return tmpl_var_key_ok(name + kl - 1);
+}
+
 /*
  * Checks the name at text[off, off + len) (already trimmed) for syntax
  * and, when must_know, against the known list. Returns a new string, or
@@ -242,10 +277,10 @@ name_check(struct compiler *c, size_t tag, size_t off, size_t len,
 	}
 	name = xstrndup(s, len);
 	if (must_know) {
-		size_t i;
+		size_t i, prefix = 0;
 
 		for (i = 0; c->known[i] != NULL; i++)
-			if (strcmp(c->known[i], name) == 0)
+			if (known_match(c->known[i], name, &prefix))
 				break;
 		if (c->known[i] == NULL) {
 			struct buf b = {0};
@@ -253,8 +288,19 @@ name_check(struct compiler *c, size_t tag, size_t off, size_t len,
 			for (i = 0; c->known[i] != NULL; i++)
 				buf_printf(&b, "%s%s", i ? ", " : "",
 				    c->known[i]);
-			error_at(c, off, "unknown name \"%s\" (known: %s)",
-			    name, b.data ? b.data : "none");
+			if (prefix > 0)
+				error_at(c, off, "bad name \"%s\": after \"%.*s\""
+				    " comes one segment of letters, digits and "
+				    "'_', at most %d bytes", name, (int)prefix,
+				    name, TMPL_VAR_KEY_MAX);
+			else if (startswith(name, TMPL_VAR_PREFIX))
+				error_at(c, off, "unknown name \"%s\": "
+				    TMPL_VAR_PREFIX "KEY values are for delivery "
+				    "templates only (known: %s)", name,
+				    b.data ? b.data : "none");
+			else
+				error_at(c, off, "unknown name \"%s\" (known: "
+				    "%s)", name, b.data ? b.data : "none");
 			buf_free(&b);
 			free(name);
 			return NULL;
@@ -439,11 +485,67 @@ parse(struct compiler *c)
 	}
 }
 
+/*
+ * Fills t->vars from the compiled nodes: every var.KEY once, in order of
+ * first use, required when some value node of it is not inside a section
+ * of its own name (see struct tmpl_var).
+ */
+static void
+collect_vars(struct tmpl *t)
+{
+	const size_t plen = strlen(TMPL_VAR_PREFIX);
+	size_t *open = NULL, depth = 0, cap = 0;	/* enclosing sections */
+
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct node *n = &t->nodes[i];
+		bool guarded = false;
+		size_t k;
+
+		while (depth > 0 && t->nodes[open[depth - 1]].end <= i)
+			depth--;
+		if (n->type == N_SECTION || n->type == N_INVERTED) {
+			if (depth == cap) {
+				cap = cap ? cap * 2 : 8;
+				open = xreallocarray(open, cap, sizeof(*open));
+			}
+			open[depth++] = i;
+		}
+		if (n->type == N_TEXT || !startswith(n->name, TMPL_VAR_PREFIX))
+			continue;
+		for (k = 0; k < t->nvars; k++)
+			if (strcmp(t->vars[k].key, n->name + plen) == 0)
+				break;
+		if (k == t->nvars) {
+			t->vars = xreallocarray(t->vars, t->nvars + 1,
+			    sizeof(*t->vars));
+			t->vars[t->nvars].key = n->name + plen;
+			t->vars[t->nvars].required = false;
+			t->nvars++;
+		}
+		if (n->type != N_VAR && n->type != N_RAW)
+			continue;
+		for (size_t j = 0; j < depth && !guarded; j++)
+			guarded = t->nodes[open[j]].type == N_SECTION &&
+			    strcmp(t->nodes[open[j]].name, n->name) == 0;
+		if (!guarded)
+			t->vars[k].required = true;
+	}
+	free(open);
+}
+
+size_t
+tmpl_vars(const struct tmpl *t, const struct tmpl_var **vars)
+{
+	*vars = t->vars;
+	return t->nvars;
+}
+
 void
 tmpl_free(struct tmpl *t)
 {
 	if (t == NULL)
 		return;
+	free(t->vars);
 	for (size_t i = 0; i < t->nnodes; i++)
 		free(t->nodes[i].name);
 	free(t->nodes);
@@ -492,6 +594,7 @@ tmpl_compile(const char *name, const char *text, const char *const known[],
 		tmpl_free(c.t);
 		return NULL;
 	}
+	collect_vars(c.t);
 	return c.t;
 }
 

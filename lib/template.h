@@ -37,10 +37,12 @@
  *   {{! comment }}        nothing (may span lines, may not hold "{{")
  * Spaces around a name are allowed ({{ name }}). A name is one or more
  * segments of [A-Za-z0-9_] joined by single dots, and must be in the
- * caller's list of known names. A line holding nothing but one section,
- * inverted, close or comment tag (and spaces) is removed whole, newline
- * included, as in mustache. There are no partials, lambdas, lists or
- * set-delimiter tags; {{> and {{= are errors.
+ * caller's list of known names; an entry "P.*" in that list admits every
+ * name P.KEY whose KEY is one segment of at most TMPL_VAR_KEY_MAX bytes
+ * (tmpl_delivery_names holds "var.*", see below). A line holding nothing
+ * but one section, inverted, close or comment tag (and spaces) is removed
+ * whole, newline included, as in mustache. There are no partials,
+ * lambdas, lists or set-delimiter tags; {{> and {{= are errors.
  * Diagnostic columns count characters (code points), 1-based.
  */
 struct tmpl;
@@ -93,9 +95,38 @@ void tmpl_free(struct tmpl *t);
  *   deadline   the acknowledgement deadline as Japan time (NULL if none)
  *   drill      "1" for a drill, NULL otherwise
  *   audience   the audience in words, with counts
+ *   var.KEY    (delivery only, the entry "var.*") a value the drafter gives
+ *              with crisisctl draft --set KEY=VALUE (NULL when not given)
  */
 extern const char *const tmpl_delivery_names[];
 extern const char *const tmpl_approval_names[];
+
+/* The drafter's values: var.KEY, KEY one segment of at most 32 bytes. */
+#define TMPL_VAR_PREFIX		"var."
+#define TMPL_VAR_KEY_MAX	32
+
+/* true when key is a KEY of var.KEY: 1 to TMPL_VAR_KEY_MAX bytes of
+ * [A-Za-z0-9_]. key may be NULL (false). */
+bool tmpl_var_key_ok(const char *key);
+
+/*
+ * A var.KEY that a template uses. It is required when {{var.KEY}} or
+ * {{{var.KEY}}} stands anywhere outside a {{#var.KEY}}...{{/var.KEY}}
+ * section of its own (the text would have a hole without it); a KEY used
+ * only inside its own section, or only in section and inverted tags, is
+ * optional.
+ */
+struct tmpl_var {
+	const char *key;	/* KEY without "var.", owned by the template */
+	bool required;
+};
+
+/*
+ * The var.KEY names t uses, each once, in order of first use: stores the
+ * template's own array in *vars (valid until tmpl_free(t); NULL when
+ * there are none) and returns how many.
+ */
+size_t tmpl_vars(const struct tmpl *t, const struct tmpl_var **vars);
 
 /* The approval template's name in a set: approval.long.txt, approval.sms.txt */
 #define TMPL_APPROVAL	"approval"

@@ -3,7 +3,8 @@
 # Each document validates against the OASIS CAP 1.2 schema (a copy in
 # tests/data/cap, see its README); the live alert is Actual/Alert, the
 # drill Exercise, the notice Cancel with references to the cancelled
-# alert; addresses are the recipients' member ids; texts are escaped.
+# alert; addresses are the recipients' member ids; texts are escaped; the
+# values a draft was given with --set are <parameter>s.
 . "$(dirname "$0")/lib.sh"
 XSD=$REPO/tests/data/cap/CAP-v1.2.xsd
 start_site
@@ -127,6 +128,21 @@ wait_sent "$DNOTICE" 4
 cap_ok "$DNOTICE"
 assert_eq "Exercise Cancel" "$(capf 'f("c:status") + " " + f("c:msgType")')" \
     "drill cancel"
+
+# --- The drafter's --set values: one <parameter> each, escaped.
+out=$(ctl --json --as soumu_bucho draft --tag 参集指示 --to crisis \
+    --body '全職員は本庁舎に参集してください。' \
+    --set 'place=本庁舎3階 <災対本部> & 会議室' --set time=21:30) ||
+    fail "draft with --set failed: $out"
+VARS=$(jget "$out" 'd["id"]')
+cap_ok "$VARS"
+assert_eq '[["place", "本庁舎3階 <災対本部> & 会議室"], ["time", "21:30"]]' \
+    "$(capf '[[p.findtext("c:valueName", namespaces=ns), p.findtext("c:value", namespaces=ns)] for p in r.findall("c:info/c:parameter", ns)]')" \
+    "parameters: the values, in the order given"
+assert_contains "$CAP" '&lt;災対本部&gt; &amp; 会議室' "escaped value"
+cap_ok "$ID"
+assert_eq 0 "$(capf 'len(r.findall("c:info/c:parameter", ns))')" \
+    "no parameters without --set"
 
 # --- Refusals: no such alert, not a number.
 expect_rc 1 ctl cap 999999

@@ -231,6 +231,39 @@ test_escaping(void **state)
 	free(x);
 }
 
+/* The drafter's --set values become <parameter>s after <web>, escaped. */
+static void
+test_parameters(void **state)
+{
+	struct cap_msg m = sample();
+	const char *names[] = { "place", "time" };
+	const char *values[] = { "本庁舎3階 <会議室> & 廊下", "21:30" };
+	char *x, *web, *p1, *p2, *end;
+
+	(void)state;
+	x = build(&m);
+	assert_null(strstr(x, "<parameter>"));
+	free(x);
+	m.web = "https://alert.example.lg.jp/";
+	m.param_names = names;
+	m.param_values = values;
+	m.nparams = 2;
+	x = build(&m);
+	web = strstr(x, "<web>");
+	p1 = strstr(x, "    <parameter>\n      <valueName>place</valueName>\n"
+	    "      <value>本庁舎3階 &lt;会議室&gt; &amp; 廊下</value>\n"
+	    "    </parameter>\n");
+	p2 = strstr(x, "<valueName>time</valueName>\n      <value>21:30"
+	    "</value>");
+	end = strstr(x, "</info>");
+	assert_non_null(web);
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_true(web < p1 && p1 < p2 && p2 < end);
+	assert_schema_valid(x);
+	free(x);
+}
+
 static void
 test_headline_length(void **state)
 {
@@ -325,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_drill),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_parameters),
 		cmocka_unit_test(test_headline_length),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_refusals),

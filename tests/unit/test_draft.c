@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <cjson/cJSON.h>
+
 #include "draft.h"
 
 #define SAT_0300	1795197600
@@ -31,6 +33,9 @@ struct fx {
 	char dir[32];
 	char *config;
 	char *tags;		/* a custom tags.yaml's rules dir, or NULL */
+	char *templates;	/* a custom templates dir, or NULL: the repo's */
+	char **tfiles;		/* its files' names */
+	size_t ntfiles;
 	struct site site;
 };
 
@@ -52,10 +57,12 @@ top(void)
 static void
 write_config(struct fx *f, const char *approvers, const char *rules_dir)
 {
-	char *t = top(), *rules;
+	char *t = top(), *rules, *templates;
 	FILE *fp;
 
 	rules = rules_dir ? xstrdup(rules_dir) : xasprintf("%s/rules", t);
+	templates = f->templates ? xstrdup(f->templates) :
+	    xasprintf("%s/templates", t);
 	f->config = xasprintf("%s/crisiscast.yaml", f->dir);
 	assert_non_null(fp = fopen(f->config, "w"));
 	fprintf(fp, "organization: 安平町\n"
@@ -63,7 +70,7 @@ write_config(struct fx *f, const char *approvers, const char *rules_dir)
 	    "state_dir: state\n"
 	    "rosters: [%s/etc/rosters/crisis.yaml, %s/etc/rosters/shelters.yaml]\n"
 	    "rules_dir: %s\n"
-	    "templates_dir: %s/templates\n"
+	    "templates_dir: %s\n"
 	    "approval:\n"
 	    "  approvers: %s\n"
 	    "  channels: [lineworks, sms]\n"
@@ -73,8 +80,9 @@ write_config(struct fx *f, const char *approvers, const char *rules_dir)
 	    "  lineworks: {type: file}\n"
 	    "  sms: {type: file}\n"
 	    "  email: {type: file}\n"
-	    "  ntfy: {type: file}\n", t, t, rules, t, approvers);
+	    "  ntfy: {type: file}\n", t, t, rules, templates, approvers);
 	assert_int_equal(fclose(fp), 0);
+	free(templates);
 	free(rules);
 	free(t);
 }
@@ -106,6 +114,16 @@ fx_free(struct fx *f)
 		rmdir(f->tags);
 		free(f->tags);
 	}
+	for (size_t i = 0; i < f->ntfiles; i++) {
+		char *p = xasprintf("%s/%s", f->templates, f->tfiles[i]);
+		unlink(p);
+		free(p);
+		free(f->tfiles[i]);
+	}
+	free(f->tfiles);
+	if (f->templates != NULL)
+		rmdir(f->templates);
+	free(f->templates);
 	assert_int_equal(rmdir(f->dir), 0);
 	free(f);
 }
@@ -750,6 +768,527 @@ test_render(void **state)
 	assert_null(msg_render(s, "nosuch", TMPL_LONG, &v));
 }
 
+/* --set values */
+
+/* vs from "k=v" strings (NULL-terminated); fails on any refusal. */
+static void
+set_vars(struct draft_vars *vs, const char *const kv[])
+{
+	char err[512];
+
+	memset(vs, 0, sizeof(*vs));
+	for (size_t i = 0; kv[i] != NULL; i++) {
+		const char *eq = strchr(kv[i], '=');
+		char *k = xstrndup(kv[i], (size_t)(eq - kv[i]));
+
+		if (draft_vars_add(vs, k, eq + 1, err, sizeof(err)) < 0)
+			fail_msg("draft_vars_add %s: %s", kv[i], err);
+		free(k);
+	}
+}
+
+/* draft_vars_add refuses key=value with a reason containing want, and
+ * leaves vs as it was. */
+static void
+add_fails(struct draft_vars *vs, const char *key, const char *value,
+    const char *want)
+{
+	char err[512] = "";
+	size_t n = vs->n;
+
+	assert_int_equal(draft_vars_add(vs, key, value, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("got \"%s\", want \"%s\"", err, want);
+	assert_true(utf8_valid(err, strlen(err)));
+	assert_int_equal(vs->n, n);
+}
+
+static void
+test_vars_add(void **state)
+{
+	struct draft_vars vs = {0};
+	char err[512], big[DRAFT_VAR_VALUE_MAX + 2];
+
+	(void)state;
+	assert_int_equal(draft_vars_add(&vs, "place", "本庁舎3階 災害対策本部室",
+	    err, sizeof(err)), 0);
+	assert_int_equal(draft_vars_add(&vs, "time", "22:30", err,
+	    sizeof(err)), 0);
+	assert_int_equal(vs.n, 2);
+	assert_string_equal(draft_vars_get(&vs, "place"),
+	    "本庁舎3階 災害対策本部室");
+	assert_null(draft_vars_get(&vs, "Place"));
+	assert_null(draft_vars_get(NULL, "place"));
+
+	/* keys: one segment of [A-Za-z0-9_], at most 32 bytes */
+	add_fails(&vs, "", "x", "--set の名前「」は使えません");
+	add_fails(&vs, NULL, "x", "--set の名前「」は使えません");
+	add_fails(&vs, "a.b", "x", "「a.b」は使えません（英字・数字・_ で 32 "
+	    "バイトまで");
+	add_fails(&vs, "場所", "x", "「??????」は使えません");
+	add_fails(&vs, "a\nb", "x", "「a?b」");
+	add_fails(&vs, "abcdefghijklmnopqrstuvwxyz_012345", "x",
+	    "「abcdefghijklmnopqrstuvwxyz_012345」は使えません");
+	/* a repeated key, never "the last wins" */
+	add_fails(&vs, "place", "別の場所", "--set place が二度指定されています");
+	/* values: one line of valid UTF-8, 1 to 256 bytes, not blank */
+	add_fails(&vs, "v", NULL, "--set v の値がありません");
+	add_fails(&vs, "v", "", "--set v の値が空です");
+	add_fails(&vs, "v", "  \xe3\x80\x80 ", "--set v の値が空白だけです");
+	add_fails(&vs, "v", "一行目\n二行目", "--set v の値に制御文字 U+000A "
+	    "があります（10 バイト目）");
+	add_fails(&vs, "v", "a\tb", "U+0009");
+	add_fails(&vs, "v", "a\rb", "U+000D");
+	add_fails(&vs, "v", "a\x7f", "U+007F");
+	add_fails(&vs, "v", "a\xc2\x85", "U+0085");		/* NEL */
+	add_fails(&vs, "v", "a\xe2\x80\xa8", "U+2028");	/* LINE SEP */
+	add_fails(&vs, "v", "\xe2\x80\xae" "abc", "U+202E");	/* RLO */
+	add_fails(&vs, "v", "\xe2\x81\xa6" "abc", "U+2066");	/* LRI */
+	add_fails(&vs, "v", "abc\xff", "--set v の値が UTF-8 の文字列ではあ"
+	    "りません");
+	add_fails(&vs, "v", "\xed\xa0\x80", "UTF-8");	/* surrogate */
+	add_fails(&vs, "v", "\xc0\xaf", "UTF-8");		/* overlong */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	add_fails(&vs, "v", big, "--set v の値が長すぎます（257 バイト。256 "
+	    "バイトまで）");
+	big[DRAFT_VAR_VALUE_MAX] = '\0';
+	assert_int_equal(draft_vars_add(&vs, "v", big, err, sizeof(err)), 0);
+	/* at most DRAFT_VARS_MAX */
+	while (vs.n < DRAFT_VARS_MAX) {
+		char k[16];
+		snprintf(k, sizeof(k), "k%zu", vs.n);
+		assert_int_equal(draft_vars_add(&vs, k, "x", err, sizeof(err)),
+		    0);
+	}
+	add_fails(&vs, "one_more", "x", "--set は 16 個までです（one_more で"
+	    "超えました）");
+
+	draft_vars_free(&vs);
+	assert_int_equal(vs.n, 0);
+	draft_vars_free(&vs);
+	draft_vars_free(NULL);
+}
+
+/* draft_vars_parse(json) fails with a reason containing want. */
+static void
+parse_fails(const char *json, const char *want)
+{
+	struct draft_vars vs;
+	char err[512] = "";
+
+	assert_int_equal(draft_vars_parse(&vs, json, err, sizeof(err)), -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("%s: got \"%s\", want \"%s\"", json, err, want);
+	assert_int_equal(vs.n, 0);
+}
+
+static void
+test_vars_json(void **state)
+{
+	struct draft_vars vs, back;
+	char err[512], *json;
+	static const char *const kv[] = { "place=本庁舎 \"3階\"",
+		"time=22時30分", "x=<&>\\", NULL };
+
+	(void)state;
+	set_vars(&vs, kv);
+	json = draft_vars_json(&vs);
+	assert_string_equal(json, "{\"place\":\"本庁舎 \\\"3階\\\"\","
+	    "\"time\":\"22時30分\",\"x\":\"<&>\\\\\"}");
+	/* and back, in the same order */
+	assert_int_equal(draft_vars_parse(&back, json, err, sizeof(err)), 0);
+	assert_int_equal(back.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(back.v[i].key, vs.v[i].key);
+		assert_string_equal(back.v[i].value, vs.v[i].value);
+	}
+	draft_vars_free(&back);
+	free(json);
+	draft_vars_free(&vs);
+
+	/* none */
+	json = draft_vars_json(NULL);
+	assert_string_equal(json, "{}");
+	free(json);
+	assert_int_equal(draft_vars_parse(&vs, NULL, err, sizeof(err)), 0);
+	assert_int_equal(vs.n, 0);
+	assert_int_equal(draft_vars_parse(&vs, "{}", err, sizeof(err)), 0);
+	assert_int_equal(vs.n, 0);
+	assert_int_equal(draft_vars_from_json(&vs, NULL, err, sizeof(err)), 0);
+
+	/* garbage: never half a set, always a reason */
+	parse_fails("", "JSON ではありません");
+	parse_fails("{\"a\":", "JSON ではありません");
+	parse_fails("[\"a\"]", "vars は {\"名前\": \"値\"} の形のオブジェクト");
+	parse_fails("\"a=b\"", "オブジェクト");
+	parse_fails("null", "オブジェクト");
+	parse_fails("42", "オブジェクト");
+	parse_fails("{\"a\": 1}", "--set a の値が文字列ではありません");
+	parse_fails("{\"a\": null}", "--set a の値が文字列ではありません");
+	parse_fails("{\"a\": true}", "--set a の値が文字列ではありません");
+	parse_fails("{\"a\": {\"b\": \"c\"}}", "--set a の値が文字列では");
+	parse_fails("{\"a\": [\"b\"]}", "--set a の値が文字列では");
+	parse_fails("{\"ok\": \"1\", \"a\": \"1\", \"a\": \"2\"}",
+	    "--set a が二度指定されています");
+	parse_fails("{\"\": \"1\"}", "--set の名前「」は使えません");
+	parse_fails("{\"a b\": 1}", "--set の名前「a?b」は使えません");
+	parse_fails("{\"var.a\": \"1\"}", "「var.a」は使えません");
+	parse_fails("{\"a\": \"\\u0007\"}", "--set a の値に制御文字 U+0007");
+	parse_fails("{\"a\": \"x\\ny\"}", "U+000A");
+	parse_fails("{\"a\": \"\"}", "--set a の値が空です");
+	/* 17 members */
+	struct buf b = {0};
+	buf_adds(&b, "{");
+	for (int i = 0; i <= DRAFT_VARS_MAX; i++)
+		buf_printf(&b, "%s\"k%d\": \"v\"", i ? ", " : "", i);
+	buf_adds(&b, "}");
+	parse_fails(b.data, "--set は 16 個までです（k16 で超えました）");
+	buf_free(&b);
+}
+
+/* The 参集指示 draft of the walkthrough, with values. */
+static struct draft_in
+assemble_in(const struct draft_vars *vs)
+{
+	struct draft_in in = good_in();
+
+	in.tag = "参集指示";
+	in.audience = NULL;
+	in.body = "災害対策本部を設置します。参集してください。";
+	in.vars = vs;
+	return in;
+}
+
+static void
+test_vars_draft(void **state)
+{
+	struct fx *f = *state;
+	const struct site *s = &f->site;
+	struct draft_vars vs;
+	struct draft_out out;
+	struct draft_in in;
+	static const char *const good[] = { "place=本庁舎3階 災害対策本部室",
+		"time=22時30分", NULL };
+	static const char *const unknown[] = { "place=本庁舎", "room=301",
+		NULL };
+
+	/* the shipped 参集指示 takes place and time, both optional */
+	set_vars(&vs, good);
+	in = assemble_in(&vs);
+	draft_check(s, &in, &out);
+	for (size_t i = 0; i < out.nrefusals; i++)
+		print_message("refusal: %s\n", out.refusals[i]);
+	assert_int_equal(out.nrefusals, 0);
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+	in = assemble_in(NULL);
+	draft_check(s, &in, &out);
+	assert_int_equal(out.nrefusals, 0);
+	draft_out_free(&out);
+
+	/* a key no template of the tag uses, naming those it does use */
+	set_vars(&vs, unknown);
+	in = assemble_in(&vs);
+	draft_check(s, &in, &out);
+	assert_int_equal(out.nrefusals, 1);
+	assert_string_equal(out.refusals[0], "--set room はタグ【参集指示】の"
+	    "テンプレート（assemble）で使われていません（使える名前: place, "
+	    "time）");
+	draft_out_free(&out);
+	/* a tag whose templates use none */
+	in.tag = "情報共有";
+	draft_check(s, &in, &out);
+	assert_int_equal(out.nrefusals, 2);
+	expect_in(out.refusals, out.nrefusals, "--set place はタグ【情報共有】"
+	    "のテンプレート（info_share）で使われていません（このタグのテンプ"
+	    "レートは --set の値を使いません）", "refusal");
+	expect_in(out.refusals, out.nrefusals, "--set room はタグ【情報共有】",
+	    "refusal");
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+}
+
+static void
+test_vars_pii(void **state)
+{
+	struct fx *f = *state;
+	const struct site *s = &f->site;
+	struct draft_vars vs;
+	struct draft_out out;
+	struct draft_in in;
+	static const char *const phone[] = { "place=本庁舎",
+		"time=不明点は 090-1234-5678 へ", NULL };
+	static const char *const fullwidth[] = {
+		"place=連絡先 ０９０１２３４５６７８", NULL };
+	static const char *const mail[] = { "place=taro@example.jp", NULL };
+
+	/* a value is part of the message: the body's rules, naming the key */
+	set_vars(&vs, phone);
+	in = assemble_in(&vs);
+	draft_check(s, &in, &out);
+	assert_int_equal(out.nrefusals, 1);
+	assert_string_equal(out.refusals[0], "--set time の値に個人を特定でき"
+	    "る情報（電話番号 [phone]）: 「090-1234-5678」（6文字目から13文字）");
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+	set_vars(&vs, fullwidth);
+	in = assemble_in(&vs);
+	expect_refusal(s, &in, "--set place の値に個人を特定できる情報（電話番号"
+	    " [phone]）: 「０９０１２３４５６７８」");
+	draft_vars_free(&vs);
+	set_vars(&vs, mail);
+	in = assemble_in(&vs);
+	expect_refusal(s, &in, "--set place の値に個人を特定できる情報");
+	expect_refusal(s, &in, "「taro@example.jp」");
+	draft_vars_free(&vs);
+}
+
+/* A garbage draft_vars filled by hand (not through draft_vars_add) is
+ * refused entry by entry, never trusted and never a crash. */
+static void
+test_vars_garbage(void **state)
+{
+	struct fx *f = *state;
+	const struct site *s = &f->site;
+	struct draft_vars vs = {0};
+	struct draft_out out;
+	struct draft_in in;
+
+	vs.v[0] = (struct draft_var){ NULL, "x" };
+	vs.v[1] = (struct draft_var){ "place", NULL };
+	vs.v[2] = (struct draft_var){ "time", "bad\xff" };
+	vs.v[3] = (struct draft_var){ "a.b", "x" };
+	vs.v[4] = (struct draft_var){ "time", "22時" };
+	vs.v[5] = (struct draft_var){ "time", "23時" };
+	vs.v[6] = (struct draft_var){ "place", "改行\nあり" };
+	vs.n = 7;
+	in = assemble_in(&vs);
+	draft_check(s, &in, &out);
+	expect_in(out.refusals, out.nrefusals, "--set の名前「」は使えません",
+	    "refusal");
+	expect_in(out.refusals, out.nrefusals, "--set place の値がありません",
+	    "refusal");
+	expect_in(out.refusals, out.nrefusals, "--set time の値が UTF-8 の",
+	    "refusal");
+	expect_in(out.refusals, out.nrefusals, "--set の名前「a.b」", "refusal");
+	expect_in(out.refusals, out.nrefusals, "--set time が二度指定されて",
+	    "refusal");
+	expect_in(out.refusals, out.nrefusals, "--set place が二度指定されて",
+	    "refusal");
+	for (size_t i = 0; i < out.nrefusals; i++)
+		assert_true(utf8_valid(out.refusals[i],
+		    strlen(out.refusals[i])));
+	draft_out_free(&out);
+
+	/* a count larger than the array */
+	memset(&vs, 0, sizeof(vs));
+	for (size_t i = 0; i < DRAFT_VARS_MAX; i++)
+		vs.v[i] = (struct draft_var){ "place", "x" };
+	vs.n = 1000;
+	draft_check(s, &in, &out);
+	expect_in(out.refusals, out.nrefusals, "--set は 16 個までです",
+	    "refusal");
+	draft_out_free(&out);
+}
+
+/* A site whose info_share templates need values: a copy of the repo's
+ * templates/ with info_share.long.txt and .sms.txt replaced. */
+static struct fx *
+fx_templates(const char *long_text, const char *sms_text)
+{
+	static const char *const names[] = { "approval", "assemble",
+		"cancel", "damage_report", "drill", "info_share",
+		"shelter_open", "weather_warning" };
+	struct fx *f = fx_new();
+	struct diags d = {0};
+
+	f->templates = xasprintf("%s/templates", f->dir);
+	assert_int_equal(mkdir(f->templates, 0700), 0);
+	for (size_t i = 0; i < nitems(names); i++)
+		for (int sms = 0; sms < 2; sms++) {
+			char *name = xasprintf("%s.%s.txt", names[i],
+			    sms ? "sms" : "long");
+			char *from = xasprintf("templates/%s", name);
+			char *to = xasprintf("%s/%s", f->templates, name);
+			size_t len;
+			char *text = read_file(from, 1 << 16, &len);
+			FILE *fp;
+
+			assert_non_null(text);
+			if (strcmp(names[i], "info_share") == 0) {
+				free(text);
+				text = xstrdup(sms ? sms_text : long_text);
+				len = strlen(text);
+			}
+			assert_non_null(fp = fopen(to, "w"));
+			assert_int_equal(fwrite(text, 1, len, fp), len);
+			assert_int_equal(fclose(fp), 0);
+			f->tfiles = xreallocarray(f->tfiles, f->ntfiles + 1,
+			    sizeof(*f->tfiles));
+			f->tfiles[f->ntfiles++] = name;
+			free(text);
+			free(from);
+			free(to);
+		}
+	write_config(f, "[mayor, deputy_mayor]", NULL);
+	if (site_load(f->config, &f->site, &d) != 0) {
+		for (size_t i = 0; i < d.n; i++)
+			print_message("site: %s\n", d.msgs[i]);
+		fail_msg("site_load");
+	}
+	diag_free(&d);
+	return f;
+}
+
+static void
+test_vars_required(void **state)
+{
+	struct fx *f;
+	struct draft_vars vs;
+	struct draft_out out;
+	struct draft_in in = good_in();
+	static const char *const both[] = { "shelter=第一小学校", "code=A1",
+		NULL };
+	static const char *const extra[] = { "shelter=第一小学校", "code=A1",
+		"note=補足", "x=1", NULL };
+
+	(void)state;
+	f = fx_templates("{{body}}\n対象: {{var.shelter}}\n"
+	    "{{#var.note}}補足: {{var.note}}{{/var.note}}\n{{link}}\n",
+	    "{{tag}}{{var.code}} {{link}}\n");
+	in.tag = "情報共有";
+	in.audience = NULL;
+
+	/* missing required values, each named with its template */
+	draft_check(&f->site, &in, &out);
+	assert_int_equal(out.nrefusals, 2);
+	assert_string_equal(out.refusals[0], "--set shelter=値 が必要です（タグ"
+	    "【情報共有】のテンプレート info_share.long.txt が "
+	    "{{var.shelter}} を使います）");
+	assert_string_equal(out.refusals[1], "--set code=値 が必要です（タグ"
+	    "【情報共有】のテンプレート info_share.sms.txt が {{var.code}} "
+	    "を使います）");
+	draft_out_free(&out);
+
+	set_vars(&vs, both);
+	in.vars = &vs;
+	draft_check(&f->site, &in, &out);
+	for (size_t i = 0; i < out.nrefusals; i++)
+		print_message("refusal: %s\n", out.refusals[i]);
+	assert_int_equal(out.nrefusals, 0);
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+
+	/* the optional one is known; the list names all three */
+	set_vars(&vs, extra);
+	draft_check(&f->site, &in, &out);
+	assert_int_equal(out.nrefusals, 1);
+	assert_string_equal(out.refusals[0], "--set x はタグ【情報共有】のテン"
+	    "プレート（info_share）で使われていません（使える名前: shelter, "
+	    "note, code）");
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+	fx_free(f);
+}
+
+static void
+test_vars_sms_length(void **state)
+{
+	struct fx *f;
+	struct draft_vars vs;
+	struct draft_out out;
+	struct draft_in in = good_in();
+	char err[512];
+
+	(void)state;
+	/* 【情報共有】 (6) + code + " " (1) + the longest link (51): code may
+	 * take 12 units */
+	f = fx_templates("{{body}}\n{{#var.code}}{{var.code}}{{/var.code}}"
+	    "\n{{link}}\n", "{{tag}}{{#var.code}}{{var.code}}{{/var.code}} "
+	    "{{link}}\n");
+	in.tag = "情報共有";
+	in.audience = NULL;
+	memset(&vs, 0, sizeof(vs));
+	in.vars = &vs;
+	assert_int_equal(draft_vars_add(&vs, "code", "避難所一二三四五六七八九",
+	    err, sizeof(err)), 0);
+	draft_check(&f->site, &in, &out);
+	for (size_t i = 0; i < out.nrefusals; i++)
+		print_message("refusal: %s\n", out.refusals[i]);
+	assert_int_equal(out.nrefusals, 0);
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+
+	/* one more character and the SMS form no longer fits */
+	assert_int_equal(draft_vars_add(&vs, "code", "避難所一二三四五六七八九十",
+	    err, sizeof(err)), 0);
+	draft_check(&f->site, &in, &out);
+	assert_int_equal(out.nrefusals, 1);
+	assert_string_equal(out.refusals[0], "SMSの文面が1通（70文字）に収まり"
+	    "ません（71文字）。--set の値（code）を短くするか、テンプレート "
+	    "info_share.sms.txt を短くしてください");
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+
+	/* a long value in the long form only is no SMS matter */
+	in.tag = "参集指示";
+	assert_int_equal(draft_vars_add(&vs, "place", "本庁舎3階 災害対策本部室"
+	    "（西側の階段から。エレベーターは使わないでください）", err,
+	    sizeof(err)), 0);
+	draft_check(&f->site, &in, &out);
+	assert_int_equal(out.nrefusals, 0);
+	draft_out_free(&out);
+	draft_vars_free(&vs);
+	fx_free(f);
+}
+
+static void
+test_render_vars(void **state)
+{
+	struct fx *f = *state;
+	const struct site *s = &f->site;
+	struct draft_vars vs;
+	static const char *const kv[] = { "place=本庁舎3階 <災害対策本部室>",
+		"time=22時30分", NULL };
+	struct msg_vars v = {
+		.tag = "【参集指示】",
+		.body = "【参集指示】災害対策本部を設置します。",
+		.link = "https://alert.town.example/r/AAAAAAAAAAAAAAAAAAAAAA",
+		.sender_name = "佐伯 浩之",
+		.sender_title = "総務部長",
+		.alert_id = "42",
+	};
+	char *text;
+
+	set_vars(&vs, kv);
+	v.vars = draft_vars_json(&vs);
+	text = msg_render(s, "assemble", TMPL_LONG, &v);
+	assert_true(startswith(text, "【参集指示】災害対策本部を設置します。\n"
+	    "参集場所: 本庁舎3階 <災害対策本部室>\n参集時刻: 22時30分\n\n"));
+	free(text);
+	/* the SMS form does not show them */
+	text = msg_render(s, "assemble", TMPL_SMS, &v);
+	assert_string_equal(text, "【参集指示】安平町より "
+	    "https://alert.town.example/r/AAAAAAAAAAAAAAAAAAAAAA");
+	free(text);
+	free((char *)v.vars);
+	draft_vars_free(&vs);
+
+	/* none, "{}" and an unreadable column all render without values */
+	static const char *const none[] = { NULL, "{}", "not json",
+		"[\"place\"]", "{\"place\": 1}", "{\"time\": \"a\\nb\"}" };
+	for (size_t i = 0; i < nitems(none); i++) {
+		v.vars = none[i];
+		text = msg_render(s, "assemble", TMPL_LONG, &v);
+		assert_true(startswith(text, "【参集指示】災害対策本部を設置し"
+		    "ます。\n\n発信: "));
+		assert_null(strstr(text, "参集場所"));
+		assert_null(strstr(text, "参集時刻"));
+		free(text);
+	}
+}
+
 int
 main(void)
 {
@@ -768,6 +1307,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),
+		cmocka_unit_test(test_vars_add),
+		cmocka_unit_test(test_vars_json),
+		cmocka_unit_test_setup_teardown(test_vars_draft, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vars_pii, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vars_garbage, setup,
+		    teardown),
+		cmocka_unit_test(test_vars_required),
+		cmocka_unit_test(test_vars_sms_length),
+		cmocka_unit_test_setup_teardown(test_render_vars, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

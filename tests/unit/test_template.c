@@ -746,6 +746,179 @@ test_set_nul_byte(void **state)
 	remove_dir(dir, files, nitems(files));
 }
 
+/* Fails unless t uses exactly the vars "key:r key:o ..." (r required). */
+static void
+assert_vars(const struct tmpl *t, const char *want)
+{
+	const struct tmpl_var *v;
+	size_t n = tmpl_vars(t, &v);
+	struct buf b = {0};
+
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%s:%c", i ? " " : "", v[i].key,
+		    v[i].required ? 'r' : 'o');
+	if (strcmp(b.data ? b.data : "", want) != 0)
+		fail_msg("vars: got \"%s\", want \"%s\"", b.data ? b.data : "",
+		    want);
+	if (n == 0)
+		assert_null(v);
+	buf_free(&b);
+}
+
+static void
+assert_vars_of(const char *text, const char *want)
+{
+	struct tmpl *t = compile_ok(text);
+
+	assert_vars(t, want);
+	tmpl_free(t);
+}
+
+static void
+test_var_names(void **state)
+{
+	(void)state;
+	static const struct kv v[] = {
+		{ "var.place", "本庁舎3階" },
+		{ "var.time", "" },
+		{ "tag", "【参集指示】" },
+		{ NULL, NULL },
+	};
+
+	/* accepted in delivery templates, rendered from the lookup */
+	assert_render("{{tag}}{{#var.place}}場所: {{var.place}}{{/var.place}}"
+	    "{{#var.time}}時刻: {{var.time}}{{/var.time}}{{^var.time}}"
+	    "（時刻未定）{{/var.time}}|{{{var.place}}}|{{var.none}}|", v,
+	    TMPL_TEXT, "【参集指示】場所: 本庁舎3階（時刻未定）|本庁舎3階||");
+	assert_render("{{ var.A_1 }}", v, TMPL_TEXT, "");
+
+	/* listed once each, in order of first use; required vs optional */
+	assert_vars_of("no vars {{tag}} {{#drill}}x{{/drill}}", "");
+	assert_vars_of("{{#var.a}}{{var.a}}{{/var.a}}{{var.b}}"
+	    "{{^var.c}}x{{/var.c}}{{{var.d}}}{{#var.e}}e{{/var.e}}",
+	    "a:o b:r c:o d:r e:o");
+	/* a value outside its own section makes it required, wherever */
+	assert_vars_of("{{#var.a}}x{{/var.a}}{{var.a}}", "a:r");
+	assert_vars_of("{{var.a}}{{#var.a}}{{var.a}}{{/var.a}}", "a:r");
+	assert_vars_of("{{#var.a}}{{var.b}}{{/var.a}}", "a:o b:r");
+	assert_vars_of("{{^var.a}}{{var.a}}{{/var.a}}", "a:r");
+	assert_vars_of("{{#drill}}{{var.a}}{{/drill}}", "a:r");
+	/* nested inside its own section, at any depth: optional */
+	assert_vars_of("{{#var.a}}{{#drill}}{{{var.a}}}{{/drill}}{{/var.a}}",
+	    "a:o");
+	assert_vars_of("{{#var.a}}\n{{var.b}}\n{{#var.b}}{{var.a}}{{/var.b}}\n"
+	    "{{/var.a}}", "a:o b:r");
+	assert_vars_of("{{#var.a}}\n{{#var.b}}\n{{var.a}}{{var.b}}\n"
+	    "{{/var.b}}\n{{/var.a}}", "a:o b:o");
+	/* keys are case-sensitive: var.A and var.a are two */
+	assert_vars_of("{{var.A}}{{#var.a}}{{/var.a}}", "A:r a:o");
+	/* 32 bytes is the longest key */
+	assert_vars_of("{{var.abcdefghijklmnopqrstuvwxyz_01234}}",
+	    "abcdefghijklmnopqrstuvwxyz_01234:r");
+}
+
+static void
+test_var_names_rejected(void **state)
+{
+	(void)state;
+	/* other unknown names are still errors, with line and column */
+	compile_err("{{var.place}}\n  あ{{nope}}", "t.txt:2:6: unknown name "
+	    "\"nope\" (known: organization, tag, body, link, drill, "
+	    "sender.name, sender.title, recipient.name, recipient.title, "
+	    "alert.id, alert.created, responses, deadline, var.*)");
+	compile_err("x {{#vars.place}}y{{/vars.place}}",
+	    "t.txt:1:6: unknown name \"vars.place\"");
+	compile_err("{{var}}", "t.txt:1:3: unknown name \"var\"");
+	compile_err("{{#var}}x{{/var}}", "t.txt:1:4: unknown name \"var\"");
+	/* a KEY is one segment of at most 32 bytes */
+	compile_err("ab\n{{ var.a.b }}", "t.txt:2:4: bad name \"var.a.b\": "
+	    "after \"var.\" comes one segment of letters, digits and '_', "
+	    "at most 32 bytes");
+	compile_err("{{{var.abcdefghijklmnopqrstuvwxyz_012345}}}",
+	    "t.txt:1:4: bad name \"var.abcdefghijklmnopqrstuvwxyz_012345\"");
+	/* name syntax comes first */
+	compile_err("{{var.}}", "t.txt:1:6: misplaced '.'");
+	compile_err("{{var.場所}}", "t.txt:1:7: bad character U+5834");
+	compile_err("{{var.a-b}}", "t.txt:1:8: bad character '-'");
+	/* every error is reported: bad name, unknown name, mismatched
+	 * close, unclosed section */
+	assert_int_equal(compile_err("{{var.ok}}{{var.a.b}}\n{{x}}\n"
+	    "{{#var.c}}{{/var.d}}", "t.txt:1:13:"), 4);
+
+	/* approval templates take no var.KEY */
+	struct diags d = {0};
+	struct tmpl *t = tmpl_compile("a.txt", "{{body}}\n{{var.place}}",
+	    tmpl_approval_names, &d);
+	assert_null(t);
+	expect_diag(&d, "a.txt:2:3: unknown name \"var.place\": var.KEY values "
+	    "are for delivery templates only (known: organization, tag, body, "
+	    "link, drill, sender.name, sender.title, alert.id, alert.created, "
+	    "audience, approver.name)");
+	diag_free(&d);
+}
+
+static void
+test_var_key_ok(void **state)
+{
+	(void)state;
+	assert_true(tmpl_var_key_ok("place"));
+	assert_true(tmpl_var_key_ok("A_1"));
+	assert_true(tmpl_var_key_ok("_"));
+	assert_true(tmpl_var_key_ok("abcdefghijklmnopqrstuvwxyz_01234"));
+	assert_false(tmpl_var_key_ok("abcdefghijklmnopqrstuvwxyz_012345"));
+	assert_false(tmpl_var_key_ok(NULL));
+	assert_false(tmpl_var_key_ok(""));
+	assert_false(tmpl_var_key_ok("a.b"));
+	assert_false(tmpl_var_key_ok("a-b"));
+	assert_false(tmpl_var_key_ok("a b"));
+	assert_false(tmpl_var_key_ok("場所"));
+	assert_false(tmpl_var_key_ok("a="));
+	assert_false(tmpl_var_key_ok("a\n"));
+}
+
+/* The shipped 参集指示 long form shows place and time when given; no
+ * shipped template requires a value, so a draft without --set works. */
+static void
+test_shipped_vars(void **state)
+{
+	(void)state;
+	struct diags d = {0};
+	struct tmpl_set *s = tmpl_set_load("templates", shipped,
+	    nitems(shipped), &d);
+	static const struct kv v[] = {
+		{ "body", "【参集指示】災害対策本部を設置します。" },
+		{ "var.place", "本庁舎3階 災害対策本部室" },
+		{ "var.time", "22時30分" },
+		{ NULL, NULL },
+	};
+	char *out;
+
+	assert_non_null(s);
+	assert_vars(tmpl_set_get(s, "assemble", TMPL_LONG), "place:o time:o");
+	for (size_t i = 0; i < nitems(shipped); i++) {
+		const struct tmpl_var *tv;
+
+		assert_int_equal(tmpl_vars(tmpl_set_get(s, shipped[i],
+		    TMPL_SMS), &tv), 0);
+		if (strcmp(shipped[i], "assemble") != 0)
+			assert_int_equal(tmpl_vars(tmpl_set_get(s,
+			    shipped[i], TMPL_LONG), &tv), 0);
+	}
+	out = tmpl_render(tmpl_set_get(s, "assemble", TMPL_LONG), kv_lookup,
+	    (void *)v, TMPL_TEXT);
+	assert_true(startswith(out, "【参集指示】災害対策本部を設置します。\n"
+	    "参集場所: 本庁舎3階 災害対策本部室\n参集時刻: 22時30分\n\n発信: "));
+	free(out);
+	/* without values the lines are gone, blank line and all */
+	out = tmpl_render(tmpl_set_get(s, "assemble", TMPL_LONG), kv_lookup,
+	    (void *)vars, TMPL_TEXT);
+	assert_true(startswith(out, "【情報共有】本日は異常なし\n\n発信: "));
+	assert_null(strstr(out, "参集"));
+	free(out);
+	tmpl_set_free(s);
+	diag_free(&d);
+}
+
 static void
 test_name_lists(void **state)
 {
@@ -754,7 +927,9 @@ test_name_lists(void **state)
 
 	for (; tmpl_delivery_names[n] != NULL; n++)
 		;
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 14);
+	/* delivery templates admit every var.KEY; approval ones none */
+	assert_string_equal(tmpl_delivery_names[13], "var.*");
 	for (n = 0; tmpl_approval_names[n] != NULL; n++)
 		;
 	assert_int_equal(n, 11);
@@ -787,6 +962,10 @@ main(void)
 		cmocka_unit_test(test_set_errors),
 		cmocka_unit_test(test_set_nul_byte),
 		cmocka_unit_test(test_name_lists),
+		cmocka_unit_test(test_var_names),
+		cmocka_unit_test(test_var_names_rejected),
+		cmocka_unit_test(test_var_key_ok),
+		cmocka_unit_test(test_shipped_vars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
