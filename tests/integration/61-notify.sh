@@ -11,23 +11,33 @@
 . "$(dirname "$0")/lib.sh"
 write_config
 
-NOTIFY=$SITE/notify.sock
-MSGS=$SITE/notify.log
-python3 - "$NOTIFY" "$MSGS" <<'EOF' &
+# listen ADDRESS LOG: a fake manager on ADDRESS (a path, or @name for an
+# abstract socket) writing each datagram to LOG as one line ('|' for each
+# newline); returns once it is bound. Its pid is added to LPIDS.
+LPIDS=""
+listen() {
+	python3 - "$1" "$2" <<'EOF' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
+a = sys.argv[1]
+s.bind("\0" + a[1:] if a.startswith("@") else a)
+open(sys.argv[2] + ".up", "w").close()
 with open(sys.argv[2], "a") as f:
     while True:
         msg = s.recv(4096).decode()
         f.write(msg.replace("\n", "|") + "\n")
         f.flush()
 EOF
-LPID=$!
-# Stop the listener too; cleanup exits with the test's status.
-trap 'rc=$?; kill $LPID 2>/dev/null; (exit $rc); cleanup' EXIT
-for _ in $(seq 1 50); do [ -S "$NOTIFY" ] && break; sleep 0.1; done
-[ -S "$NOTIFY" ] || fail "fake notify socket did not appear"
+	LPIDS="$LPIDS $!"
+	for _ in $(seq 1 50); do [ -e "$2.up" ] && return 0; sleep 0.1; done
+	fail "fake notify socket $1 did not appear"
+}
+# Stop the listeners too; cleanup exits with the test's status.
+trap 'rc=$?; kill $LPIDS 2>/dev/null; (exit $rc); cleanup' EXIT
+
+NOTIFY=$SITE/notify.sock
+MSGS=$SITE/notify.log
+listen "$NOTIFY" "$MSGS"
 
 count() { grep -c -- "$1" "$MSGS" 2>/dev/null || true; }
 count_ge() { [ "$(count "$1")" -ge "$2" ]; }	# PATTERN N
@@ -81,21 +91,7 @@ assert_eq "STOPPING=1" "$last" "STOPPING=1 is the last state message"
 note "an abstract socket, WATCHDOG_PID of another process"
 ABS=crisiscast-test-$$-$RANDOM
 AMSGS=$SITE/abstract.log
-python3 - "$ABS" "$AMSGS" <<'EOF' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("\0" + sys.argv[1])
-open(sys.argv[2] + ".up", "w").close()
-with open(sys.argv[2], "a") as f:
-    while True:
-        msg = s.recv(4096).decode()
-        f.write(msg.replace("\n", "|") + "\n")
-        f.flush()
-EOF
-APID=$!
-trap 'rc=$?; kill $LPID $APID 2>/dev/null; (exit $rc); cleanup' EXIT
-for _ in $(seq 1 50); do [ -e "$AMSGS.up" ] && break; sleep 0.1; done
-[ -e "$AMSGS.up" ] || fail "fake abstract notify socket did not appear"
+listen "@$ABS" "$AMSGS"
 acount() { grep -c -- "$1" "$AMSGS" 2>/dev/null || true; }
 NOTIFY_SOCKET=@$ABS WATCHDOG_USEC=400000 WATCHDOG_PID=1 start_daemon
 wait_until 5 "READY=1 on the abstract socket" \
