@@ -15,6 +15,8 @@
 #   idle_file       Rss minus Anonymous: library code and read-only data
 #                   mapped from the page cache, shared with every other
 #                   process that maps the same libraries
+# The daemon runs with the Environment= of systemd/crisiscastd.service.in,
+# as it does installed; `_bare` figures are a restart without it.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -52,20 +54,24 @@ mib() {
 	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
 }
 
-# measure NAME [SUFFIX]: starts the daemon on NAME's site and state, times
-# it to the first ping, lets it idle, reads its memory, stops it. Figures
-# are named with SUFFIX appended.
+# The unit's Environment= assignments, one a line.
+mapfile -t unit_env < <(sed -n 's/^Environment=//p' \
+    "$repo/systemd/crisiscastd.service.in")
+# measure NAME [SUFFIX [VAR=VALUE...]]: starts the daemon on NAME's site
+# and state with the variables given, times it to the first ping, lets it
+# idle, reads its memory, stops it. Figures are named with SUFFIX appended.
 measure() {
-	local cfg=$work/$1/crisiscast.yaml sock=$work/$1/control.sock i=0
+	local name=$1 cfg=$work/$1/crisiscast.yaml sock=$work/$1/control.sock i=0
 	local t0 t1 rss anon dirty file n=$1${2:-}
+	shift $(($# < 2 ? $# : 2))
 	t0=$(date +%s%N)
-	"$BUILD/crisiscastd" -f "$cfg" 2>"$work/$1/log" &
+	env "$@" "$BUILD/crisiscastd" -f "$cfg" 2>"$work/$name/log" &
 	pid=$!
 	until "$BUILD/crisisctl" -s "$sock" ping >/dev/null 2>&1; do
 		i=$((i + 1))
 		if [ "$i" -gt 3000 ] || ! kill -0 "$pid" 2>/dev/null; then
-			echo "idle: $1 did not start" >&2
-			cat "$work/$1/log" >&2
+			echo "idle: $name did not start" >&2
+			cat "$work/$name/log" >&2
 			exit 1
 		fi
 		sleep 0.01
@@ -87,9 +93,10 @@ measure() {
 }
 
 site 94 "$repo/etc/rosters/crisis.yaml"
-measure 94
-measure 94 _restart
+measure 94 "" "${unit_env[@]}"
+measure 94 _restart "${unit_env[@]}"
+measure 94 _bare
 python3 "$repo/tests/integration/gen_roster.py" 29940 "$work/crisis30k.yaml"
 site 30000 "$work/crisis30k.yaml"
-measure 30000
-measure 30000 _restart
+measure 30000 "" "${unit_env[@]}"
+measure 30000 _restart "${unit_env[@]}"

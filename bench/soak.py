@@ -16,8 +16,9 @@ file transport and, for re-notify rounds on ntfy, from the ntfy fake's log
 stream are polled, crisisctl reload runs every --reload seconds, a member
 is suspended and resumed now and then. Every --sample seconds it reads the
 daemon's VmRSS, open descriptors and CPU time. After the load it waits
-until every alert and delivery settled, prints `name value unit` lines and
-writes its counters to --stats.
+until every alert and delivery settled, samples the daemon idle at once
+and again after --settle seconds (longer than its one-minute memory trim),
+prints `name value unit` lines and writes its counters to --stats.
 
 `verify` reads the database (read-only) after the daemon stopped and
 checks what a soak must not lose: each alert ended as its plan says, no
@@ -770,6 +771,13 @@ class Soak:
         self.idle_after = self.sample()
         self.fds_after = self.fd_kinds()
         self.heap_after = self.heap_kib()
+        # Idle for longer than the daemon's memory trim period (60 s):
+        # what it holds on a quiet day after a busy one.
+        self.idle_settled = self.heap_settled = None
+        if self.a.settle > 0:
+            time.sleep(self.a.settle)
+            self.idle_settled = self.sample()
+            self.heap_settled = self.heap_kib()
         if settled is None:
             self.problem("the daemon went away during the soak")
         elif not settled:
@@ -826,6 +834,9 @@ class Soak:
             if self.heap_before is not None and self.heap_after is not None:
                 fig("soak_heap_idle_before", self.heap_before, "KiB")
                 fig("soak_heap_idle_after", self.heap_after, "KiB")
+            if self.idle_settled is not None:
+                fig("soak_rss_idle_settled", self.idle_settled[2], "KiB")
+                fig("soak_heap_idle_settled", self.heap_settled, "KiB")
             fig("soak_fds_idle_before", self.idle_before[3], "fds")
             fig("soak_fds_idle_after", self.idle_after[3], "fds")
             fig("soak_cpu", "%.1f" % self.idle_after[4], "s")
@@ -1046,6 +1057,8 @@ def main():
     r.add_argument("--sample", type=float, default=5)
     r.add_argument("--workers", type=int, default=8)
     r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--settle", type=float, default=65,
+                   help="idle seconds before the last sample (0: none)")
     r.add_argument("--peer", action="append", default=[],
                    help="NAME=PORT: names a server the daemon talks to")
     v = sub.add_parser("verify")

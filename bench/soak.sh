@@ -18,7 +18,9 @@
 #   SOAK_SECS=60 SOAK_ALERTS=100 BUILD=$PWD/build bench/soak.sh
 #
 # Prints `name value unit` lines: RSS after the first 10 % (start), at the
-# end of the load (end), its maximum and growth; descriptors; database
+# end of the load (end), its maximum, growth and slope; idle RSS before the
+# load, just after the drain and a minute later (settled: after the
+# daemon's memory trim); descriptors; database
 # size; warnings the daemon logged that a soak does not explain
 # (soak_errors, listed on stderr). Then checks the database (every alert
 # ended as planned, nothing left pending, the audit trail matches the
