@@ -17,7 +17,7 @@ stream are polled, crisisctl reload runs every --reload seconds, a member
 is suspended and resumed now and then. Every --sample seconds it reads the
 daemon's VmRSS, open descriptors and CPU time. After the load it waits
 until every alert and delivery settled, samples the daemon idle at once
-and again after --settle seconds (longer than its one-minute memory trim),
+and again after --settle seconds (two of its one-minute memory trims),
 prints `name value unit` lines and writes its counters to --stats.
 
 `verify` reads the database (read-only) after the daemon stopped and
@@ -771,8 +771,9 @@ class Soak:
         self.idle_after = self.sample()
         self.fds_after = self.fd_kinds()
         self.heap_after = self.heap_kib()
-        # Idle for longer than the daemon's memory trim period (60 s):
-        # what it holds on a quiet day after a busy one.
+        # Idle for two of the daemon's one-minute memory trims (the first
+        # still sees the drain's writes and keeps SQLite's cache): what it
+        # holds on a quiet day after a busy one.
         self.idle_settled = self.heap_settled = None
         if self.a.settle > 0:
             time.sleep(self.a.settle)
@@ -1057,7 +1058,7 @@ def main():
     r.add_argument("--sample", type=float, default=5)
     r.add_argument("--workers", type=int, default=8)
     r.add_argument("--seed", type=int, default=1)
-    r.add_argument("--settle", type=float, default=65,
+    r.add_argument("--settle", type=float, default=130,
                    help="idle seconds before the last sample (0: none)")
     r.add_argument("--peer", action="append", default=[],
                    help="NAME=PORT: names a server the daemon talks to")

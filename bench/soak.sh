@@ -19,8 +19,8 @@
 #
 # Prints `name value unit` lines: RSS after the first 10 % (start), at the
 # end of the load (end), its maximum, growth and slope; idle RSS before the
-# load, just after the drain and a minute later (settled: after the
-# daemon's memory trim); descriptors; database
+# load, just after the drain and 130 s later (settled: after the daemon's
+# memory trims); descriptors; database
 # size; warnings the daemon logged that a soak does not explain
 # (soak_errors, listed on stderr). Then checks the database (every alert
 # ended as planned, nothing left pending, the audit trail matches the

@@ -34,6 +34,7 @@ struct crisiscastd *cd;
 static struct event *stop_check_ev;
 static struct event *watchdog_ev;
 static struct event *trim_ev;
+static sqlite3_int64 trim_changes = -1;	/* total_changes at the last trim */
 static time_t stop_deadline;
 
 time_t
@@ -239,28 +240,33 @@ watchdog_start(void)
 }
 
 /*
- * Once a minute, gives back memory the daemon holds but does not use:
- * SQLite's page cache (a page is read again from the kernel's cache when
- * it is needed) and the free pages glibc's malloc keeps. A crisis comes in
- * bursts; without this the resident size stays at the peak of the last
- * burst through the quiet weeks after. Costs well under a millisecond
- * (see bench/soak.sh) and a few page faults in the next burst.
+ * Once a minute, gives back memory the daemon holds but does not use: the
+ * free pages glibc's malloc keeps and, when nothing was written since the
+ * last tick, SQLite's page cache (a page is read again from the kernel's
+ * cache when it is needed; emptying it in the middle of a burst would only
+ * churn the heap). A crisis comes in bursts; without this the resident
+ * size stays at the peak of the last burst through the quiet weeks after.
+ * Costs well under a millisecond (see bench/soak.sh).
  */
 static void
 trim_tick(evutil_socket_t fd, short what, void *arg)
 {
+	sqlite3 *db = store_db(cd->store);
+	sqlite3_int64 changes = sqlite3_total_changes64(db);
 	uint64_t t0 = monotonic_usec();
-	int freed;
+	bool quiet = changes == trim_changes;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	freed = sqlite3_db_release_memory(store_db(cd->store)) == SQLITE_OK;
+	trim_changes = changes;
+	if (quiet)
+		sqlite3_db_release_memory(db);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif
 	log_debug("memory trimmed in %" PRIu64 " us%s",
-	    monotonic_usec() - t0, freed ? "" : " (SQLite kept its cache)");
+	    monotonic_usec() - t0, quiet ? ", SQLite's cache too" : "");
 }
 
 static void
@@ -271,7 +277,9 @@ trim_start(void)
 	trim_ev = event_new(cd->base, -1, EV_PERSIST, trim_tick, NULL);
 	if (trim_ev == NULL || event_add(trim_ev, &tv) < 0)
 		fatalx("cannot start the memory trim timer");
-	/* What loading the site and opening the state took and let go. */
+	/* What loading the site and opening the state took and let go
+	 * (start-up's writes count as quiet). */
+	trim_changes = sqlite3_total_changes64(store_db(cd->store));
 	trim_tick(-1, 0, NULL);
 }
 
