@@ -466,11 +466,34 @@ migrate(struct store *s)
 	return exec(s, "PRAGMA foreign_keys = ON");
 }
 
+/*
+ * Process-wide SQLite settings, made before SQLite initialises (the first
+ * open). No bulk page-cache block: SQLite otherwise allocates room for 20
+ * pages (about 87 KB) for each connection up front and holds that block
+ * until the connection closes, so the idle trim's
+ * sqlite3_db_release_memory() can never give it back; pages then come one
+ * malloc() each. After SQLite has initialised (a second store in one
+ * process, as in the tests) sqlite3_config() refuses with SQLITE_MISUSE
+ * and the first setting stays, which is the same one.
+ */
+static void
+configure_sqlite(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	(void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
 int
 store_open(const char *dir, struct store **sp, char *err, size_t errsz)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	char *path;
+
+	configure_sqlite();
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errsz, "%s: %s", dir, strerror(errno));
