@@ -40,6 +40,7 @@ extern struct crisiscastd *cd;
 /* main.c */
 int	daemon_reload(struct buf *report);
 time_t	daemon_now(void);
+uint64_t monotonic_usec(void);		/* CLOCK_MONOTONIC, microseconds */
 
 /* control.c */
 int	control_listen(const char *path);
@@ -221,6 +222,18 @@ int	fanout_render(const struct delivery_row *d, const struct alert_row *a,
  */
 int	notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t notify_watchdog_usec(void);
+
+/*
+ * checkpoint.c: WAL checkpoints on a thread of their own, not inside the
+ * loop's commits. checkpoint_init() takes over the state connection's
+ * automatic checkpoint; checkpoint_shutdown() waits for a checkpoint under
+ * way and ends the thread (before the connection closes).
+ * checkpoint_counts(): checkpoints run so far, on the thread and on the
+ * loop (when the thread could not start).
+ */
+void	checkpoint_init(sqlite3 *db);
+void	checkpoint_shutdown(void);
+void	checkpoint_counts(unsigned long *thread, unsigned long *loop);
 
 /* transport.c */
 int	transports_check(const struct config *c, struct diags *d);

@@ -161,7 +161,7 @@ daemon_reload(struct buf *report)
 	return 0;
 }
 
-static uint64_t
+uint64_t
 monotonic_usec(void)
 {
 	struct timespec ts;
@@ -387,6 +387,7 @@ main(int argc, char *argv[])
 	if (store_open(cd->site.cfg.state_dir, &cd->store, err,
 	    sizeof(err)) < 0)
 		fatalx("state: %s", err);
+	checkpoint_init(store_db(cd->store));
 	load_token_key(cd->site.cfg.state_dir);
 	if ((cd->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -443,6 +444,7 @@ main(int argc, char *argv[])
 	/* Aborts what is still in flight: the reports go to live transports. */
 	http_client_shutdown();
 	transports_stop();
+	checkpoint_shutdown();
 	if (stop_check_ev != NULL)
 		event_free(stop_check_ev);
 	if (watchdog_ev != NULL)

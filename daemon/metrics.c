@@ -266,6 +266,18 @@ render(struct buf *b)
 		buf_printf(b, "crisiscast_confirmation_commits_total %lu\n",
 		    groups);
 	}
+	{
+		unsigned long thread, loop;
+		checkpoint_counts(&thread, &loop);
+		head(b, "crisiscast_wal_checkpoints_total", "counter",
+		    "WAL checkpoints since the daemon started: on the "
+		    "checkpoint thread, or on the loop when that thread "
+		    "could not start.");
+		buf_printf(b, "crisiscast_wal_checkpoints_total{where=\"thread\"}"
+		    " %lu\n", thread);
+		buf_printf(b, "crisiscast_wal_checkpoints_total{where=\"loop\"}"
+		    " %lu\n", loop);
+	}
 
 	/* Decisions by a person (policy approvals wait for nobody). */
 	histogram(b, "crisiscast_approval_wait_seconds",

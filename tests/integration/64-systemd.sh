@@ -13,6 +13,8 @@
 #     StateDirectory: an alert drafted, approved and sent lands in
 #     /var/lib/crisiscast (ProtectSystem=strict leaves only that writable);
 #   - LoadCredential: the board token is read from $CREDENTIALS_DIRECTORY;
+#   - the WAL checkpoint thread starts under SystemCallFilter= once enough
+#     alerts were written, and checkpoints run there, none on the loop;
 #   - ExecReload: `systemctl reload` keeps it running, audited;
 #   - the watchdog: keep-alives arrive; a daemon stopped with SIGSTOP is
 #     killed and restarted by systemd, and the alert is still there;
@@ -152,15 +154,26 @@ assert_match "$st" "$(printf 'Seccomp:\t2')" "seccomp filter on"
 note "RuntimeDirectory and StateDirectory: draft, approve, send"
 ctl_ns() { in_ns /usr/bin/crisisctl -s /run/crisiscast/control.sock "$@"; }
 ctl_ns ping >/dev/null || fail "crisisctl cannot reach /run/crisiscast/control.sock"
-out=$(ctl_ns --json --as soumu_bucho draft --tag 参集指示 --to crisis+shelter \
-    --body '全職員は直ちに本庁舎3階の災害対策本部に参集してください。') ||
-    fail "draft: $out"
-ID=$(jget "$out" 'd["id"]')
-ctl_ns --as mayor approve "$ID" >/dev/null || fail "approve"
-sent94() {
-	[ "$(ctl_ns --json status "$ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["sent"])')" = 94 ]
+# send_ns: drafts and approves an alert to everyone; prints its id.
+send_ns() {
+	local out
+	out=$(ctl_ns --json --as soumu_bucho draft --tag 参集指示 \
+	    --to crisis+shelter \
+	    --body '全職員は直ちに本庁舎3階の災害対策本部に参集してください。') ||
+	    fail "draft: $out"
+	ctl_ns --as mayor approve "$(jget "$out" 'd["id"]')" >/dev/null ||
+	    fail "approve"
+	jget "$out" 'd["id"]'
 }
-wait_until 20 "94 sent" sent94
+sent_count_ns() {	# ID
+	ctl_ns --json status "$1" |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["sent"])'
+}
+sent94() {	# ID
+	[ "$(sent_count_ns "$1")" = 94 ]
+}
+ID=$(send_ns)
+wait_until 20 "94 sent" sent94 "$ID"
 assert_eq 96 "$(in_ns sh -c 'wc -l </var/lib/crisiscast/outbox.jsonl')" \
     "outbox lines in /var/lib/crisiscast (2 approval requests, 94 alerts)"
 assert_eq "700 crisiscast" "$(in_ns stat -c '%a %U' /var/lib/crisiscast)" \
@@ -171,6 +184,23 @@ st() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 assert_eq 403 "$(st "http://127.0.0.1:$HTTP_PORT/board")" "/board without the token"
 assert_eq 200 "$(st "http://127.0.0.1:$HTTP_PORT/board?token=$TOKEN")" \
     "/board with the credential's token"
+
+note "the WAL checkpoint thread starts under the unit's system call filter"
+ckpts() {
+	curl -sf -H "Authorization: Bearer $TOKEN" \
+	    "http://127.0.0.1:$HTTP_PORT/metrics" |
+	    sed -n "s/^crisiscast_wal_checkpoints_total{where=\"$1\"} //p"
+}
+# About 100 WAL pages an alert to 94: the thread starts past 1,000.
+for _ in $(seq 20); do
+	[ "$(ckpts thread)" -ge 1 ] && break
+	n=$(send_ns)
+	wait_until 20 "alert $n sent" sent94 "$n"
+done
+assert_ge 1 "$(ckpts thread)" "checkpoints on the thread"
+assert_eq 0 "$(ckpts loop)" "checkpoints on the loop"
+assert_eq 2 "$(in_ns ls /proc/$(prop MainPID)/task | wc -l)" \
+    "tasks: the loop and the checkpoint thread"
 
 note "systemctl reload"
 in_ns systemctl reload crisiscastd.service || fail "systemctl reload"
@@ -196,8 +226,7 @@ restarted() {
 }
 wait_until 20 "systemd restarts the hung daemon" restarted
 assert_eq 1 "$(prop NRestarts)" "restarts"
-assert_eq 94 "$(ctl_ns --json status "$ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["sent"])')" \
-    "the alert survived the watchdog kill"
+assert_eq 94 "$(sent_count_ns "$ID")" "the alert survived the watchdog kill"
 
 note "systemctl stop: a clean exit"
 in_ns systemctl stop crisiscastd.service
