@@ -74,6 +74,10 @@ $(BUILD)/crisiscastd: $(DAEMON_OBJ) $(BUILD)/libcrisiscast.a
 $(BUILD)/crisisctl: $(CTL_OBJ) $(BUILD)/libcrisiscast.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# bench/idle.sh's baseline: crisiscastd's libraries loaded, nothing run.
+$(BUILD)/rss-floor: bench/rss_floor.c
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
 $(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -168,7 +172,7 @@ valgrind:
 # bench/results.txt. Not part of check: figures, not pass/fail. The last,
 # bench/soak.sh, takes about 12 minutes (SOAK_SECS, SOAK_ALERTS shorten it)
 # and fails if the daemon lost or stranded anything.
-bench: all
+bench: all $(BUILD)/rss-floor
 	@{ BUILD=$(abspath $(BUILD)) bench/idle.sh && \
 	    BUILD=$(abspath $(BUILD)) bench/fanout.sh && \
 	    BUILD=$(abspath $(BUILD)) bench/confirm.sh && \

@@ -6,7 +6,11 @@
 #
 # Each site is measured twice: on a fresh state directory (the first start
 # ever: schema created, token key made), then again on the state the first
-# run left (`_restart`, what every later start does). What the resident set
+# run left (`_restart`, what every later start does). Every figure is the
+# median of IDLE_RUNS starts (default 5); `_max` is the largest resident
+# set among them. `_floor` figures are bench/rss_floor.c: crisiscastd's
+# libraries loaded and nothing run, the part no code of ours can change.
+# What the resident set
 # consists of, from /proc/PID/smaps_rollup:
 #   idle_rss        VmRSS, everything resident
 #   idle_anon       Anonymous: the process's own pages (heap, stacks, the
@@ -21,6 +25,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 BUILD=${BUILD:-$repo/build}
+RUNS=${IDLE_RUNS:-5}	# starts per figure; the median is printed
 work=$(mktemp -d "${TMPDIR:-/tmp}/cc-idle.XXXXXX")
 pid=
 cleanup() {
@@ -57,46 +62,100 @@ mib() {
 # The unit's Environment= assignments, one a line.
 mapfile -t unit_env < <(sed -n 's/^Environment=//p' \
     "$repo/systemd/crisiscastd.service.in")
-# measure NAME [SUFFIX [VAR=VALUE...]]: starts the daemon on NAME's site
-# and state with the variables given, times it to the first ping, lets it
-# idle, reads its memory, stops it. Figures are named with SUFFIX appended.
+# median: the median of the numbers on stdin, one a line.
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# measure NAME SUFFIX FRESH [VAR=VALUE...]: RUNS times, starts the daemon
+# on NAME's site with the variables given (on an empty state directory
+# each time when FRESH is 1), times it to the first ping, lets it idle,
+# reads its memory and stops it. Prints the median of each figure, and the
+# largest resident set of the runs as _max; figures are named NAME+SUFFIX.
+# Run to run, the resident set moves by about 0.1 MiB: libraries land at
+# random addresses (ASLR), and the kernel maps library pages in aligned
+# 64 KiB blocks around each page touched (fault-around).
 measure() {
-	local name=$1 cfg=$work/$1/crisiscast.yaml sock=$work/$1/control.sock i=0
-	local t0 t1 rss anon dirty file n=$1${2:-}
-	shift $(($# < 2 ? $# : 2))
-	t0=$(date +%s%N)
-	env "$@" "$BUILD/crisiscastd" -f "$cfg" 2>"$work/$name/log" &
-	pid=$!
-	until "$BUILD/crisisctl" -s "$sock" ping >/dev/null 2>&1; do
-		i=$((i + 1))
-		if [ "$i" -gt 3000 ] || ! kill -0 "$pid" 2>/dev/null; then
-			echo "idle: $name did not start" >&2
-			cat "$work/$name/log" >&2
-			exit 1
-		fi
-		sleep 0.01
+	local name=$1 n=$1$2 fresh=$3 cfg=$work/$1/crisiscast.yaml
+	local sock=$work/$1/control.sock i t0 t1 r
+	shift 3
+	: >"$work/$n.runs"
+	for r in $(seq "$RUNS"); do
+		[ "$fresh" = 1 ] && rm -rf "$work/$name/state"
+		i=0
+		t0=$(date +%s%N)
+		env "$@" "$BUILD/crisiscastd" -f "$cfg" 2>"$work/$name/log" &
+		pid=$!
+		until "$BUILD/crisisctl" -s "$sock" ping >/dev/null 2>&1; do
+			i=$((i + 1))
+			if [ "$i" -gt 3000 ] || ! kill -0 "$pid" 2>/dev/null; then
+				echo "idle: $name did not start" >&2
+				cat "$work/$name/log" >&2
+				exit 1
+			fi
+			sleep 0.01
+		done
+		t1=$(date +%s%N)
+		sleep 2
+		sample $(( (t1 - t0) / 1000000 )) "$work/$n.runs"
 	done
-	t1=$(date +%s%N)
-	sleep 2
-	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-	read -r anon dirty file < <(awk '/^Rss:/ { r = $2 }
-	    /^Anonymous:/ { a = $2 } /^Private_Dirty:/ { d = $2 }
-	    END { print a, d, r - a }' "/proc/$pid/smaps_rollup")
+	report "$n" "$work/$n.runs"
+}
+
+# sample STARTUP_MS FILE: appends a line of figures of $pid to FILE, then
+# stops $pid.
+sample() {
+	echo "$1 $(figures "$pid")" >>"$2"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
-	echo "startup_$n $(( (t1 - t0) / 1000000 )) ms"
-	echo "idle_rss_$n $(mib "$rss") MiB"
-	echo "idle_anon_$n $(mib "$anon") MiB"
-	echo "idle_private_dirty_$n $(mib "$dirty") MiB"
-	echo "idle_file_$n $(mib "$file") MiB"
 }
 
+# figures PID: VmRSS, Anonymous, Private_Dirty and Rss minus Anonymous,
+# in KiB.
+figures() {
+	local rss
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status")
+	awk -v rss="$rss" '/^Rss:/ { r = $2 } /^Anonymous:/ { a = $2 }
+	    /^Private_Dirty:/ { d = $2 } END { print rss, a, d, r - a }' \
+	    "/proc/$1/smaps_rollup"
+}
+
+# report N FILE: medians of FILE's columns (startup rss anon dirty file).
+report() {
+	local col
+	col() { awk -v c="$1" '{ print $c }' "$2" | median; }
+	[ "$(col 1 "$2")" -ge 0 ] 2>/dev/null &&
+	    echo "startup_$1 $(col 1 "$2") ms"
+	echo "idle_rss_$1 $(mib "$(col 2 "$2")") MiB"
+	echo "idle_rss_$1_max $(mib "$(awk '{ print $2 }' "$2" | sort -n | tail -1)") MiB"
+	echo "idle_anon_$1 $(mib "$(col 3 "$2")") MiB"
+	echo "idle_private_dirty_$1 $(mib "$(col 4 "$2")") MiB"
+	echo "idle_file_$1 $(mib "$(col 5 "$2")") MiB"
+}
+
+# floor: the same figures for build/rss-floor (bench/rss_floor.c), which
+# loads crisiscastd's libraries with the unit's environment and runs
+# nothing: the part of idle_rss that is there before main() begins.
+floor() {
+	local r
+	: >"$work/floor.runs"
+	for r in $(seq "$RUNS"); do
+		env "${unit_env[@]}" "$BUILD/rss-floor" &
+		pid=$!
+		sleep 1
+		sample -1 "$work/floor.runs"
+	done
+	report floor "$work/floor.runs"
+}
+
+[ -x "$BUILD/rss-floor" ] || { echo "idle: $BUILD/rss-floor is missing (make bench builds it)" >&2; exit 1; }
+floor
 site 94 "$repo/etc/rosters/crisis.yaml"
-measure 94 "" "${unit_env[@]}"
-measure 94 _restart "${unit_env[@]}"
-measure 94 _bare
+measure 94 "" 1 "${unit_env[@]}"
+measure 94 _restart 0 "${unit_env[@]}"
+measure 94 _bare 0
 python3 "$repo/tests/integration/gen_roster.py" 29940 "$work/crisis30k.yaml"
 site 30000 "$work/crisis30k.yaml"
-measure 30000 "" "${unit_env[@]}"
-measure 30000 _restart "${unit_env[@]}"
+measure 30000 "" 1 "${unit_env[@]}"
+measure 30000 _restart 0 "${unit_env[@]}"
