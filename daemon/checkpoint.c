@@ -56,7 +56,9 @@ run_checkpoint(sqlite3 *db, const char *where)
 
 	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    &frames, &copied);
-	if (rc != SQLITE_OK)
+	if (rc == SQLITE_BUSY)	/* another connection checkpoints: later */
+		log_debug("checkpoint (%s): busy", where);
+	else if (rc != SQLITE_OK)
 		log_warnx("checkpoint: %s", sqlite3_errmsg(db));
 	else
 		log_debug("checkpoint (%s): %d of %d frames in %" PRIu64 " us",
