@@ -35,8 +35,7 @@ static struct {
 	pthread_t thread;
 	sqlite3 *main_db;		/* the loop's connection */
 	char *path;
-	bool tried;			/* start_thread() was called */
-	bool made;			/* ...and created the thread */
+	bool made;			/* the thread was created */
 	bool failed;			/* no thread: checkpoint on the loop */
 	bool wanted;			/* a checkpoint is due */
 	bool stopping;
@@ -134,8 +133,7 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	if (pages < CHECKPOINT_PAGES)
 		return SQLITE_OK;
 	pthread_mutex_lock(&ck.mu);
-	if (!ck.tried) {
-		ck.tried = true;
+	if (!ck.made && !ck.failed) {	/* the first time: start it */
 		ck.made = start_thread();
 		ck.failed = !ck.made;
 	}
