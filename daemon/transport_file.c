@@ -6,9 +6,10 @@
  * read once: a torn last line (a crash mid-write) is cut off, and the keys
  * already written are remembered, so a delivery that was in flight when the
  * daemon died is not written twice (see struct keyset for why the keys
- * written later need not be). A line is written with one write() and
- * made durable with fdatasync() before the delivery is reported accepted.
- * It must never report a message accepted that is not on disk.
+ * written later need not be). A line is written with one write(); the
+ * lines of one loop turn are made durable together by one fdatasync()
+ * (struct batch), and only then reported accepted. It must never report a
+ * message accepted that is not on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,10 +42,33 @@ struct keyset {
 	size_t cap, n;
 };
 
+/* A line written and not yet synced: whom to tell once it is. */
+struct unsynced {
+	send_done done;
+	void *arg;
+	struct unsynced *next;
+	char provider_id[];
+};
+
+/*
+ * The lines written since the last sync. The first send() of a loop turn
+ * activates flush, which runs after the turn's other callbacks: one
+ * fdatasync() then covers every line of the turn (a fan-out hands this
+ * transport up to max_inflight at once), as the database's group commit
+ * does for its rows. If the sync fails, the file is cut back to start and
+ * every line of the batch is reported transient.
+ */
+struct batch {
+	struct event *flush;
+	off_t start;		/* the file's end before the batch's first line */
+	struct unsynced *head, **tail;
+	size_t n;
+};
+
 /*
  * An outbox file, shared by every file transport that writes to it (the
  * sample site sends four channels to one): one descriptor (O_APPEND, one
- * write() a line) and one set of the keys it held at start.
+ * write() a line), one set of the keys it held at start, and one batch.
  */
 struct outbox {
 	char *path;
@@ -53,6 +77,7 @@ struct outbox {
 	int fd;
 	unsigned refs;
 	struct keyset keys;
+	struct batch batch;
 	struct outbox *next;
 };
 
@@ -227,16 +252,62 @@ outbox_release(struct outbox *ob)
 			*pp = ob->next;
 			break;
 		}
+	/* Lines still unsynced (a stop that did not wait for its sends):
+	 * sync them, and tell no one; the next start's scan finds them. */
+	if (ob->batch.n > 0 && fdatasync(ob->fd) < 0)
+		log_warn("outbox %s: sync at close", ob->path);
+	while (ob->batch.head != NULL) {
+		struct unsynced *u = ob->batch.head;
+		ob->batch.head = u->next;
+		free(u);
+	}
+	if (ob->batch.flush != NULL)
+		event_free(ob->batch.flush);
 	close(ob->fd);
 	keyset_free(&ob->keys);
 	free(ob->path);
 	free(ob);
 }
 
+/* The end of a loop turn that wrote lines: one sync, then every report. */
+static void
+outbox_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox *ob = arg;
+	struct unsynced *list = ob->batch.head;
+	struct send_report rep = { .outcome = SEND_ACCEPTED };
+	char err[160];
+
+	(void)fd;
+	(void)what;
+	if (fdatasync(ob->fd) < 0) {
+		int e = errno;
+		/* Leave none of the batch behind: it is all sent again. */
+		if (ftruncate(ob->fd, ob->batch.start) < 0)
+			log_warn("outbox %s: truncate", ob->path);
+		snprintf(err, sizeof(err), "%s: %s", ob->path, strerror(e));
+		rep = (struct send_report){ .outcome = SEND_TRANSIENT,
+		    .retry_after = RETRY_DISK_SECS, .error = err };
+	}
+	/* Detach first: a report may send() again and start the next batch. */
+	ob->batch.head = NULL;
+	ob->batch.tail = &ob->batch.head;
+	ob->batch.n = 0;
+	while (list != NULL) {
+		struct unsynced *u = list;
+		list = u->next;
+		if (rep.outcome == SEND_ACCEPTED)
+			rep.provider_id = u->provider_id;
+		u->done(u->arg, &rep);
+		free(u);
+	}
+}
+
 /* The outbox at path, opened and read the first time a transport names it
  * (by any path: the same device and inode are the same outbox). */
 static struct outbox *
-outbox_get(const char *path, char *err, size_t errsz)
+outbox_get(struct event_base *base, const char *path, char *err,
+    size_t errsz)
 {
 	struct outbox *ob;
 	struct stat sb;
@@ -260,8 +331,15 @@ outbox_get(const char *path, char *err, size_t errsz)
 	ob->ino = sb.st_ino;
 	ob->fd = fd;
 	ob->refs = 1;
+	ob->batch.tail = &ob->batch.head;
 	ob->next = outboxes;
 	outboxes = ob;
+	if ((ob->batch.flush = event_new(base, -1, 0, outbox_flush, ob)) ==
+	    NULL) {
+		snprintf(err, errsz, "%s: event_new failed", path);
+		outbox_release(ob);
+		return NULL;
+	}
 	if (outbox_scan(ob, err, errsz) < 0) {
 		outbox_release(ob);
 		return NULL;
@@ -282,7 +360,7 @@ file_init(struct event_base *base, const struct transport_conf *tc,
 	yget_str(tc->node, "path", true, NULL, &path);
 	yget_str(tc->node, "form", false, NULL, &form);
 	full = path_join(c->state_dir, path);
-	ob = outbox_get(full, err, errsz);
+	ob = outbox_get(base, full, err, errsz);
 	free(full);
 	if (ob == NULL)
 		return NULL;
@@ -311,6 +389,26 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Queues the report of a line just written for the turn's sync; the first
+ * line of a batch activates the flush. */
+static void
+batch_add(struct outbox *ob, off_t before, send_done done, void *arg,
+    const char *provider_id)
+{
+	size_t len = strlen(provider_id) + 1;
+	struct unsynced *u = xcalloc(1, sizeof(*u) + len);
+
+	u->done = done;
+	u->arg = arg;
+	memcpy(u->provider_id, provider_id, len);
+	if (ob->batch.n++ == 0) {
+		ob->batch.start = before;
+		event_active(ob->batch.flush, EV_TIMEOUT, 0);
+	}
+	*ob->batch.tail = u;
+	ob->batch.tail = &u->next;
+}
+
 static void
 file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 {
@@ -325,6 +423,7 @@ file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 		/* Written before a crash; the database did not learn it. */
 		log_info("outbox %s: %s already written, not again", fi->channel,
 		    m->key);
+		transport_report_later(fi->base, done, arg, &rep);
 	} else {
 		cJSON *o = cJSON_CreateObject();
 		char *line;
@@ -351,8 +450,7 @@ file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 		buf_adds(&b, line);
 		buf_addc(&b, '\n');
 		free(line);
-		if (write_all(ob->fd, b.data, b.len) < 0 ||
-		    fdatasync(ob->fd) < 0) {
+		if (write_all(ob->fd, b.data, b.len) < 0) {
 			int e = errno;
 			/* Leave no half line behind for the next write. */
 			if (before >= 0 && ftruncate(ob->fd, before) < 0)
@@ -363,11 +461,13 @@ file_send(void *inst, const struct outmsg *m, send_done done, void *arg)
 			    strerror(e));
 			rep.error = err;
 			rep.provider_id = NULL;
+			/* Report from the loop, never from inside send(). */
+			transport_report_later(fi->base, done, arg, &rep);
+		} else {
+			batch_add(ob, before, done, arg, id);
 		}
 		buf_free(&b);
 	}
-	/* Report from the loop, never from inside send(). */
-	transport_report_later(fi->base, done, arg, &rep);
 }
 
 static void

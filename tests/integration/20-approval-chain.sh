@@ -1,15 +1,19 @@
 #!/bin/bash
-# 20-approval-chain: the approval chain's timers with step_timeout 2s and
-# link_ttl 5s (SPEC §5 step 2). After a draft the mayor is asked; after 2s
-# the deputy mayor (職務代理者) is asked too while the mayor's links stay
-# live; the deputy's console approval wins and kills every link. A reject
-# before the step means the deputy is never asked. With no decision the
-# alert expires at 5s: every link dies, the sender (soumu_bucho) gets one
-# notice, and a late approval is refused.
+# 20-approval-chain: the approval chain's timers with step_timeout 2s
+# (SPEC §5 step 2). After a draft the mayor is asked; after 2s the deputy
+# mayor (職務代理者) is asked too while the mayor's links stay live; the
+# deputy's console approval wins and kills every link. A reject before the
+# step means the deputy is never asked. With no decision the alert expires
+# at link_ttl: every link dies, the sender (soumu_bucho) gets one notice,
+# and a late approval is refused.
+#
+# The first part runs with link_ttl 60s, so that the checks between the
+# step and the deputy's approval cannot outlast the deadline on a slow
+# machine; the daemon then restarts with link_ttl 5s for the expiry.
 . "$(dirname "$0")/lib.sh"
 write_config
 sed -i -e 's/^  step_timeout: .*/  step_timeout: 2s/' \
-    -e 's/^  link_ttl: .*/  link_ttl: 5s/' "$CFG"
+    -e 's/^  link_ttl: .*/  link_ttl: 60s/' "$CFG"
 start_daemon
 
 BODY='第一小学校と第三小学校の避難所を開設してください。担当職員は参集をお願いします。'
@@ -61,7 +65,7 @@ wait_until 8 "the deputy's approval requests for $A" \
     count_is 2 kind=approval alert="$A" member=deputy_mayor
 elapsed=$(python3 -c "import time; print(round(time.time() - $t0, 1))")
 note "deputy asked after ${elapsed}s"
-python3 -c "import sys; sys.exit(0 if 1.0 <= $elapsed <= 4.5 else 1)" ||
+python3 -c "import sys; sys.exit(0 if 1.0 <= $elapsed <= 6.0 else 1)" ||
     fail "the deputy was asked after ${elapsed}s, expected about 2s"
 assert_eq "lineworks
 sms" "$(outbox field channel kind=approval alert="$A" member=deputy_mayor | sort)" \
@@ -86,6 +90,9 @@ expect_rc 1 ctl --as mayor approve "$A"
 wait_sent "$A" 8
 
 # --- a reject before the step, and an alert nobody decides ------------------
+stop_site
+sed -i -e 's/^  link_ttl: .*/  link_ttl: 5s/' "$CFG"
+start_daemon
 B=$(draft)
 C=$(draft)
 note "alerts $B (rejected at once) and $C (undecided)"

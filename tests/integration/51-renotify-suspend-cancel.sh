@@ -1,12 +1,12 @@
 #!/bin/bash
-# 51-renotify-suspend-cancel: ack_deadline 2s, renotify_max 2. A member
+# 51-renotify-suspend-cancel: ack_deadline 4s, renotify_max 2. A member
 # who confirmed and a suspended member (lost phone: their old link 404s)
 # get no re-notify; the rest do. Cancel then stops every round, and the
 # 【取消】 notice reaches exactly those already reached (the suspended one
 # gets nothing more). Resume restores them for a new alert.
 . "$(dirname "$0")/lib.sh"
 . "$TESTDIR/fu_lib.sh"
-fu_site 2s 2
+fu_site 4s 2
 
 ID=$(fu_draft 情報共有 shelter:hs01,hs02 '第一・第二避難所の鍵は総務課にあります。')
 expect_rc 0 ctl --as "$APPROVER" approve "$ID"
@@ -45,7 +45,7 @@ hs02-3
 hs02-4" "$(outbox members kind=alert alert="$NOTICE")" \
     "取消 reaches exactly those reached, the suspended one excepted"
 LINES=$(outbox_count kind=alert alert="$ID")
-sleep 4.5
+sleep 5
 assert_eq "$LINES" "$(outbox_count kind=alert alert="$ID")" "no round after cancel"
 assert_eq 0 "$(outbox_count kind=notice alert="$ID")" "no call list for a cancelled alert"
 assert_eq 1 "$(outbox_count member=hs01-2)" "hs01-2 got nothing more"

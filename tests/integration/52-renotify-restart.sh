@@ -5,7 +5,7 @@
 # list, once.
 . "$(dirname "$0")/lib.sh"
 . "$TESTDIR/fu_lib.sh"
-fu_site 2s 2
+fu_site 3s 2
 
 ID=$(fu_draft 情報共有 shelter:hs03,hs04 '第三・第四避難所の点検をお願いします。')
 expect_rc 0 ctl --as "$APPROVER" approve "$ID"

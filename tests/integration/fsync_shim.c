@@ -1,0 +1,54 @@
+/*
+ * fsync_shim.c: preloaded into crisiscastd by 19-outbox-sync. It watches
+ * fdatasync() on files named outbox.jsonl and passes every other call
+ * through (SQLite's syncs are untouched).
+ *   CC_SYNC_LOG=PATH: appends one line per outbox sync to PATH.
+ *   CC_SYNC_FAIL=PATH: while PATH exists, an outbox sync fails with EIO
+ *   (a disk error that write() did not report).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int
+is_outbox(int fd)
+{
+	char link[64], path[4096];
+	ssize_t n;
+	size_t len = strlen("/outbox.jsonl");
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, path, sizeof(path) - 1)) < 0)
+		return 0;
+	path[n] = '\0';
+	return (size_t)n >= len && strcmp(path + n - len, "/outbox.jsonl") == 0;
+}
+
+int
+fdatasync(int fd)
+{
+	int (*next)(int);
+	const char *log = getenv("CC_SYNC_LOG"), *fail = getenv("CC_SYNC_FAIL");
+
+	if (is_outbox(fd)) {
+		if (log != NULL) {
+			int l = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			    0600);
+			if (l >= 0) {
+				(void)!write(l, "sync\n", 5);
+				close(l);
+			}
+		}
+		if (fail != NULL && access(fail, F_OK) == 0) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	*(void **)&next = dlsym(RTLD_NEXT, "fdatasync");
+	return next(fd);
+}
