@@ -8,8 +8,11 @@
  * delivery_confirm_later() is for bursts (94 people pressing 確認しました
  * within a minute, or 30,000): it queues the confirmation, and once per
  * loop turn one BEGIN IMMEDIATE ... COMMIT records every confirmation queued
- * since, so the cost of the fsync is shared. Each caller hears the outcome
- * only after that COMMIT, so a 2xx is never sent for a confirmation that is
+ * since, so the cost of the fsync is shared. That commit is made with
+ * synchronous=NORMAL and its WAL synced by walsync.c's thread, so the loop
+ * goes on taking requests while the disk syncs (when that thread cannot be
+ * had, the commit is a FULL one on the loop). Each caller hears the outcome
+ * only after the sync, so a 2xx is never sent for a confirmation that is
  * not on disk. When the group transaction fails (a full disk, say), every
  * member is retried in a transaction of its own, so one bad row does not
  * take the others down with it.
@@ -32,6 +35,14 @@ struct ack {
 	int rc;			/* as delivery_confirm() returns */
 	int64_t alert;		/* once recorded: the delivery's alert */
 	char *member;		/* and its recipient */
+};
+
+/* A group committed together, waiting for its sync (or told at once). */
+struct ack_group {
+	size_t n;
+	bool each;		/* recorded one by one: the board and the
+				   follow-up were told already */
+	struct ack k[];
 };
 
 static struct ack *queue;
@@ -149,65 +160,105 @@ delivery_confirm(int64_t delivery_id, const char *response, const char *how,
 }
 
 /*
+ * A group is on disk (err 0), or its sync failed (an errno): tells each
+ * caller, then the board and the follow-up (once per alert), and frees it.
+ * A failed sync is a failure for each member that wrote (rc 0): its row
+ * may not have reached the disk, so it must not be answered 2xx; the
+ * caller's retry finds it confirmed. The board and the follow-up hear of
+ * it all the same: the row is in the database, which they read.
+ */
+static void
+finish(void *arg, int err)
+{
+	struct ack_group *g = arg;
+	struct ack *k = g->k;
+
+	for (size_t i = 0; i < g->n; i++) {
+		if (k[i].rc == 0 && !g->each && err == 0)
+			committed(&k[i]);
+		if (k[i].done != NULL)
+			k[i].done(err != 0 && k[i].rc == 0 ? -1 : k[i].rc,
+			    k[i].arg);
+	}
+	for (size_t i = 0; !g->each && i < g->n; i++) {
+		bool seen = false;
+		if (k[i].rc != 0)
+			continue;
+		for (size_t j = 0; !seen && j < i; j++)
+			seen = k[j].rc == 0 && k[j].alert == k[i].alert;
+		if (!seen) {
+			board_notify(k[i].alert);
+			followup_confirmed(k[i].alert);
+		}
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		free(k[i].response);
+		free(k[i].how);
+		free(k[i].client);
+		free(k[i].member);
+	}
+	free(g);
+}
+
+/* PRAGMA synchronous on the state connection, between transactions. */
+static int
+set_synchronous(const char *level)
+{
+	char sql[40];
+
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s", level);
+	return sqlite3_exec(store_db(cd->store), sql, NULL, NULL, NULL) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+/*
  * Commits the queued confirmations (up to ACK_GROUP_MAX) in one
- * transaction, then tells each caller, then the board and the follow-up
- * (once per alert). Runs from the loop.
+ * transaction, then has finish() tell them once the WAL is synced. Runs
+ * from the loop.
  */
 static void
 flush(evutil_socket_t fd, short what, void *arg)
 {
 	size_t n = nqueue < ACK_GROUP_MAX ? nqueue : ACK_GROUP_MAX;
-	struct ack *group = xcalloc(n ? n : 1, sizeof(*group));
+	struct ack_group *g = xcalloc(1, sizeof(*g) + n * sizeof(g->k[0]));
 	time_t now = daemon_now();
-	bool ok;
+	bool async = walsync_ready(), ok;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	memcpy(group, queue, n * sizeof(*group));
+	g->n = n;
+	memcpy(g->k, queue, n * sizeof(*queue));
 	memmove(queue, queue + n, (nqueue - n) * sizeof(*queue));
 	nqueue -= n;
 	if (nqueue > 0)
 		event_active(flush_ev, EV_TIMEOUT, 0);
 
+	if (async && set_synchronous("NORMAL") < 0)
+		async = false;
 	ok = store_begin(cd->store) == 0;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = (group[i].rc = record(&group[i], now)) >= 0;
+		ok = (g->k[i].rc = record(&g->k[i], now)) >= 0;
 	if (ok && store_commit(cd->store) < 0)
 		ok = false;
-	ngroups++;
 	if (!ok) {
 		log_warnx("confirmations: group of %zu: %s; recording them one "
 		    "by one", n, store_error(cd->store));
 		store_rollback(cd->store);
-		for (size_t i = 0; i < n; i++)
-			group[i].rc = acknowledge(&group[i]);
-	} else
-		for (size_t i = 0; i < n; i++)
-			if (group[i].rc == 0)
-				committed(&group[i]);
-	for (size_t i = 0; i < n; i++)
-		if (group[i].done != NULL)
-			group[i].done(group[i].rc, group[i].arg);
-	/* acknowledge() already told the board and the follow-up. */
-	for (size_t i = 0; ok && i < n; i++) {
-		bool seen = false;
-		if (group[i].rc != 0)
-			continue;
-		for (size_t j = 0; !seen && j < i; j++)
-			seen = group[j].rc == 0 && group[j].alert == group[i].alert;
-		if (!seen) {
-			board_notify(group[i].alert);
-			followup_confirmed(group[i].alert);
-		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		free(group[i].response);
-		free(group[i].how);
-		free(group[i].client);
-		free(group[i].member);
-	}
-	free(group);
+	if (async && set_synchronous("FULL") < 0)
+		fatalx("confirmations: cannot set synchronous=FULL again: %s",
+		    store_error(cd->store));
+	ngroups++;
+	if (!ok) {
+		for (size_t i = 0; i < n; i++)
+			g->k[i].rc = acknowledge(&g->k[i]);
+		g->each = true;
+		finish(g, 0);
+	} else if (async)
+		walsync_request(finish, g);
+	else
+		finish(g, 0);
 }
 
 /* Contract in daemon.h. */

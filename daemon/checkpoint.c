@@ -21,7 +21,6 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,14 +102,8 @@ checkpoint_main(void *arg)
 static bool
 start_thread(void)
 {
-	sigset_t all, old;
-	int rc;
+	int rc = thread_start(&ck.thread, checkpoint_main);
 
-	/* Signals stay with the loop thread, which libevent watches. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&ck.thread, NULL, checkpoint_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		log_warnx("checkpoint: cannot start a thread: %s; checkpoints "
 		    "run on the loop", strerror(rc));

@@ -9,6 +9,7 @@
 #ifndef CRISISCAST_DAEMON_H
 #define CRISISCAST_DAEMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -41,6 +42,10 @@ extern struct crisiscastd *cd;
 int	daemon_reload(struct buf *report);
 time_t	daemon_now(void);
 uint64_t monotonic_usec(void);		/* CLOCK_MONOTONIC, microseconds */
+/* pthread_create(t, fn) with every signal blocked in the new thread, which
+ * must leave signals to the loop thread (libevent watches them); returns
+ * pthread_create's result. */
+int	thread_start(pthread_t *t, void *(*fn)(void *));
 
 /* control.c */
 int	control_listen(const char *path);
@@ -234,6 +239,30 @@ uint64_t notify_watchdog_usec(void);
 void	checkpoint_init(sqlite3 *db);
 void	checkpoint_shutdown(void);
 void	checkpoint_counts(unsigned long *thread, unsigned long *loop);
+
+/*
+ * walsync.c: syncs the state database's WAL on a thread, for commits made
+ * with synchronous=NORMAL (ack.c's group commit) whose callers must not be
+ * answered before their rows are on disk. Loop thread only.
+ * walsync_init(): remembers the -wal file of db; nothing starts yet.
+ * walsync_ready(): true when syncs can be asked for (the first call starts
+ * the thread); false when they cannot, and then never again: commit with
+ * synchronous=FULL instead.
+ * walsync_request(): after such a commit, calls fn(arg, 0) from the loop
+ * once a sync that began after this call has finished, or fn(arg, errno)
+ * if that sync failed; never from inside this call. Only after a true
+ * walsync_ready().
+ * walsync_count(): syncs run so far.
+ * walsync_shutdown(): runs the syncs owed, calls their waiters and ends
+ * the thread; before the HTTP server stops (waiters answer requests) and
+ * before the state connection closes.
+ */
+typedef void (*walsync_fn)(void *arg, int err);
+void	walsync_init(sqlite3 *db);
+bool	walsync_ready(void);
+void	walsync_request(walsync_fn fn, void *arg);
+unsigned long walsync_count(void);
+void	walsync_shutdown(void);
 
 /* transport.c */
 int	transports_check(const struct config *c, struct diags *d);

@@ -161,6 +161,19 @@ daemon_reload(struct buf *report)
 	return 0;
 }
 
+int
+thread_start(pthread_t *t, void *(*fn)(void *))
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 uint64_t
 monotonic_usec(void)
 {
@@ -388,6 +401,7 @@ main(int argc, char *argv[])
 	    sizeof(err)) < 0)
 		fatalx("state: %s", err);
 	checkpoint_init(store_db(cd->store));
+	walsync_init(store_db(cd->store));
 	load_token_key(cd->site.cfg.state_dir);
 	if ((cd->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -436,6 +450,7 @@ main(int argc, char *argv[])
 	audit_now("crisiscastd", "stopped", 0, NULL, NULL, NULL);
 	board_shutdown();
 	ack_shutdown();
+	walsync_shutdown();
 	httpd_stop();
 	approval_shutdown();
 	followup_shutdown();

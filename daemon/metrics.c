@@ -278,6 +278,11 @@ render(struct buf *b)
 		buf_printf(b, "crisiscast_wal_checkpoints_total{where=\"loop\"}"
 		    " %lu\n", loop);
 	}
+	head(b, "crisiscast_wal_syncs_total", "counter",
+	    "WAL syncs run by the sync thread for group-committed "
+	    "confirmations; one sync covers every group committed while the "
+	    "previous one ran.");
+	buf_printf(b, "crisiscast_wal_syncs_total %lu\n", walsync_count());
 
 	/* Decisions by a person (policy approvals wait for nobody). */
 	histogram(b, "crisiscast_approval_wait_seconds",

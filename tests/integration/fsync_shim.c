@@ -1,10 +1,13 @@
 /*
- * fsync_shim.c: preloaded into crisiscastd by 19-outbox-sync. It watches
- * fdatasync() on files named outbox.jsonl and passes every other call
- * through (SQLite's syncs are untouched).
- *   CC_SYNC_LOG=PATH: appends one line per outbox sync to PATH.
- *   CC_SYNC_FAIL=PATH: while PATH exists, an outbox sync fails with EIO
+ * fsync_shim.c: preloaded into crisiscastd by 19-outbox-sync and
+ * 22-confirm-sync. It watches fdatasync() on files whose path ends in
+ * CC_SYNC_NAME (default /outbox.jsonl) and passes every other call
+ * through.
+ *   CC_SYNC_LOG=PATH: appends one line per watched sync to PATH.
+ *   CC_SYNC_FAIL=PATH: while PATH exists, a watched sync fails with EIO
  *   (a disk error that write() did not report).
+ *   CC_SYNC_THREAD=1: only syncs made off the process's first thread are
+ *   watched (walsync.c's thread, not the loop's SQLite commits).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -16,17 +19,23 @@
 #include <unistd.h>
 
 static int
-is_outbox(int fd)
+watched(int fd)
 {
+	const char *name = getenv("CC_SYNC_NAME"), *th = getenv("CC_SYNC_THREAD");
 	char link[64], path[4096];
 	ssize_t n;
-	size_t len = strlen("/outbox.jsonl");
+	size_t len;
 
+	if (name == NULL)
+		name = "/outbox.jsonl";
+	if (th != NULL && strcmp(th, "1") == 0 && gettid() == getpid())
+		return 0;
+	len = strlen(name);
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	if ((n = readlink(link, path, sizeof(path) - 1)) < 0)
 		return 0;
 	path[n] = '\0';
-	return (size_t)n >= len && strcmp(path + n - len, "/outbox.jsonl") == 0;
+	return (size_t)n >= len && strcmp(path + n - len, name) == 0;
 }
 
 int
@@ -35,7 +44,7 @@ fdatasync(int fd)
 	int (*next)(int);
 	const char *log = getenv("CC_SYNC_LOG"), *fail = getenv("CC_SYNC_FAIL");
 
-	if (is_outbox(fd)) {
+	if (watched(fd)) {
 		if (log != NULL) {
 			int l = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 			    0600);
