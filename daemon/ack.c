@@ -8,10 +8,11 @@
  * delivery_confirm_later() is for bursts (94 people pressing 確認しました
  * within a minute, or 30,000): it queues the confirmation, and once per
  * loop turn one BEGIN IMMEDIATE ... COMMIT records every confirmation queued
- * since, so the cost of the fsync is shared. That commit is made with
- * synchronous=NORMAL and its WAL synced by walsync.c's thread, so the loop
- * goes on taking requests while the disk syncs (when that thread cannot be
- * had, the commit is a FULL one on the loop). Each caller hears the outcome
+ * since, so the cost of the fsync is shared. On a disk whose syncs are slow
+ * that commit is made with synchronous=NORMAL and its WAL synced by
+ * walsync.c's thread, so the loop goes on taking requests while the disk
+ * syncs; otherwise (or when that thread cannot be had) the commit is a FULL
+ * one on the loop. Either way each caller hears the outcome
  * only after the sync, so a 2xx is never sent for a confirmation that is
  * not on disk. When the group transaction fails (a full disk, say), every
  * member is retried in a transaction of its own, so one bad row does not
@@ -222,7 +223,8 @@ flush(evutil_socket_t fd, short what, void *arg)
 	size_t n = nqueue < ACK_GROUP_MAX ? nqueue : ACK_GROUP_MAX;
 	struct ack_group *g = xcalloc(1, sizeof(*g) + n * sizeof(g->k[0]));
 	time_t now = daemon_now();
-	bool async = walsync_ready(), ok;
+	bool async = walsync_wanted() && walsync_ready(), ok;
+	uint64_t t0;
 
 	(void)fd;
 	(void)what;
@@ -239,8 +241,11 @@ flush(evutil_socket_t fd, short what, void *arg)
 	ok = store_begin(cd->store) == 0;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = (g->k[i].rc = record(&g->k[i], now)) >= 0;
+	t0 = monotonic_usec();
 	if (ok && store_commit(cd->store) < 0)
 		ok = false;
+	if (ok && !async)	/* the FULL commit's time is mostly its sync */
+		walsync_observe(monotonic_usec() - t0);
 	if (!ok) {
 		log_warnx("confirmations: group of %zu: %s; recording them one "
 		    "by one", n, store_error(cd->store));

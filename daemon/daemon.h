@@ -245,6 +245,10 @@ void	checkpoint_counts(unsigned long *thread, unsigned long *loop);
  * with synchronous=NORMAL (ack.c's group commit) whose callers must not be
  * answered before their rows are on disk. Loop thread only.
  * walsync_init(): remembers the -wal file of db; nothing starts yet.
+ * walsync_observe(): how long a commit's sync took (a FULL commit timed by
+ * the caller; the thread's own syncs are counted by walsync.c).
+ * walsync_wanted(): whether syncs are slow enough (a moving average, with
+ * hysteresis) to be worth the thread; if not, commit with FULL.
  * walsync_ready(): true when syncs can be asked for (the first call starts
  * the thread); false when they cannot, and then never again: commit with
  * synchronous=FULL instead.
@@ -259,6 +263,8 @@ void	checkpoint_counts(unsigned long *thread, unsigned long *loop);
  */
 typedef void (*walsync_fn)(void *arg, int err);
 void	walsync_init(sqlite3 *db);
+void	walsync_observe(uint64_t us);
+bool	walsync_wanted(void);
 bool	walsync_ready(void);
 void	walsync_request(walsync_fn fn, void *arg);
 unsigned long walsync_count(void);

@@ -22,6 +22,15 @@
  * its inode before each sync all the same and opens it again if it
  * changed.
  *
+ * Handing the sync to a thread costs two wake-ups. On a disk that syncs in
+ * a tenth of a millisecond that is more than the sync, and on two busy
+ * cores the thread can wait for a CPU for milliseconds (bench/confirm.sh:
+ * p99 11 ms in one run of four against 5 ms on the loop). So the thread is
+ * used only while syncs are slow: walsync_observe() is told how long each
+ * FULL commit and each of the thread's syncs took, and walsync_wanted()
+ * turns on at WALSYNC_ON_US (a moving average) and off below
+ * WALSYNC_OFF_US. Each switch is logged.
+ *
  * The thread starts on the first request. When the -wal file cannot be
  * opened or the thread cannot start, walsync_ready() says no and ack.c
  * commits with synchronous=FULL on the loop, as it did before.
@@ -35,6 +44,9 @@
 #include <unistd.h>
 
 #include "daemon.h"
+
+#define WALSYNC_ON_US	1000	/* average commit sync: use the thread */
+#define WALSYNC_OFF_US	400	/* and back to the loop below this */
 
 /* A caller waiting for the sync of generation gen. Loop thread only. */
 struct waiter {
@@ -59,7 +71,10 @@ static struct {
 	uint64_t requested, done, fail_lo, fail_hi;
 	int fail_errno;
 	unsigned long syncs;
+	uint64_t last_us;		/* the last sync's duration */
 	struct waiter *head, **tail;	/* loop thread only */
+	uint64_t avg_us;		/* loop thread only: moving average */
+	bool wanted;			/* loop thread only */
 } ws = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
@@ -93,7 +108,7 @@ walsync_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&ws.mu);
 	for (;;) {
-		uint64_t gen;
+		uint64_t gen, t0;
 		int rc, e;
 
 		while (ws.requested == ws.done && !ws.stopping)
@@ -102,9 +117,12 @@ walsync_main(void *arg)
 			break;
 		gen = ws.requested;
 		pthread_mutex_unlock(&ws.mu);
+		t0 = monotonic_usec();
 		rc = sync_wal();
 		e = errno;
+		t0 = monotonic_usec() - t0;
 		pthread_mutex_lock(&ws.mu);
+		ws.last_us = t0;
 		if (rc < 0) {
 			if (ws.fail_hi == 0)
 				ws.fail_lo = ws.done + 1;
@@ -126,10 +144,11 @@ walsync_main(void *arg)
 static void
 complete(void)
 {
-	uint64_t done, lo, hi;
+	uint64_t done, lo, hi, us;
 	int err;
 
 	pthread_mutex_lock(&ws.mu);
+	us = ws.last_us;
 	done = ws.done;
 	lo = ws.fail_lo;
 	hi = ws.fail_hi;
@@ -138,6 +157,7 @@ complete(void)
 	pthread_mutex_unlock(&ws.mu);
 	if (hi != 0)
 		log_warnx("walsync: %s: %s", ws.path, strerror(err));
+	walsync_observe(us);
 	while (ws.head != NULL && ws.head->gen <= done) {
 		struct waiter *w = ws.head;
 		if ((ws.head = w->next) == NULL)
@@ -194,6 +214,30 @@ walsync_init(sqlite3 *db)
 	if (path == NULL || *path == '\0')
 		fatalx("walsync: the state database has no file name");
 	ws.path = xasprintf("%s-wal", path);
+}
+
+/* Contract in daemon.h. */
+void
+walsync_observe(uint64_t us)
+{
+	ws.avg_us = ws.avg_us == 0 ? us : (7 * ws.avg_us + us) / 8;
+}
+
+/* Contract in daemon.h. */
+bool
+walsync_wanted(void)
+{
+	bool was = ws.wanted;
+
+	if (!ws.wanted && ws.avg_us >= WALSYNC_ON_US)
+		ws.wanted = true;
+	else if (ws.wanted && ws.avg_us < WALSYNC_OFF_US)
+		ws.wanted = false;
+	if (ws.wanted != was)
+		log_info("walsync: commits sync in %.1f ms; confirmations "
+		    "now sync %s", (double)ws.avg_us / 1000,
+		    ws.wanted ? "on a thread" : "on the loop");
+	return ws.wanted;
 }
 
 /* Contract in daemon.h. */

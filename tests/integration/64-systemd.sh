@@ -15,7 +15,6 @@
 #   - LoadCredential: the board token is read from $CREDENTIALS_DIRECTORY;
 #   - the WAL checkpoint thread starts under SystemCallFilter= once enough
 #     alerts were written, and checkpoints run there, none on the loop;
-#     a confirmation's WAL sync runs on its own thread there too;
 #   - ExecReload: `systemctl reload` keeps it running, audited;
 #   - the watchdog: keep-alives arrive; a daemon stopped with SIGSTOP is
 #     killed and restarted by systemd, and the alert is still there;
@@ -202,18 +201,6 @@ assert_ge 1 "$(ckpts thread)" "checkpoints on the thread"
 assert_eq 0 "$(ckpts loop)" "checkpoints on the loop"
 assert_eq 2 "$(in_ns ls /proc/$(prop MainPID)/task | wc -l)" \
     "tasks: the loop and the checkpoint thread"
-
-note "a confirmation waits for the WAL sync thread under the filter"
-link=$(in_ns sh -c 'grep -m 1 "\"kind\":\"alert\"" /var/lib/crisiscast/outbox.jsonl' |
-    python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["link"])')
-assert_eq 200 "$(st -H 'Content-Type: application/x-www-form-urlencoded' \
-    --data-urlencode 'response=参集できる' "$link")" "a confirmation"
-syncs=$(curl -sf -H "Authorization: Bearer $TOKEN" \
-    "http://127.0.0.1:$HTTP_PORT/metrics" |
-    sed -n 's/^crisiscast_wal_syncs_total //p')
-assert_ge 1 "$syncs" "WAL syncs on the sync thread"
-assert_eq 3 "$(in_ns ls /proc/$(prop MainPID)/task | wc -l)" \
-    "tasks: the loop, the checkpoint and the WAL sync threads"
 
 note "systemctl reload"
 in_ns systemctl reload crisiscastd.service || fail "systemctl reload"
