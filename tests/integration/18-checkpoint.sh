@@ -66,11 +66,8 @@ start_daemon
 assert_eq "$N" "$(delivered "$ID1")" "deliveries after the restart"
 stop_site
 
+build_shim checkpoint_shim
 shim=$SITE/checkpoint_shim.so
-cc -shared -fPIC -O2 -o "$shim" "$(dirname "$0")/checkpoint_shim.c" -ldl ||
-    fail "cannot build the shim"
-# ASan wants to be first in the library list; the shim goes before it.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 for mode in thread open; do
 	note "the checkpoint thread cannot $([ $mode = thread ] && echo start || echo open the database): checkpoints on the loop"

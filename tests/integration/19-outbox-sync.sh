@@ -12,11 +12,8 @@
 . "$(dirname "$0")/lib.sh"
 
 site_init
+build_shim fsync_shim
 shim=$SITE/fsync_shim.so
-cc -shared -fPIC -O2 -o "$shim" "$(dirname "$0")/fsync_shim.c" -ldl ||
-    fail "cannot build the shim"
-# ASan wants to be first in the library list; the shim goes before it.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 export CC_SYNC_LOG=$SITE/syncs CC_SYNC_FAIL=$SITE/fail-sync
 write_config
 LD_PRELOAD=$shim start_daemon

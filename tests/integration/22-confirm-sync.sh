@@ -14,12 +14,8 @@
 . "$(dirname "$0")/lib.sh"
 
 site_init
-for s in fsync checkpoint; do
-	cc -shared -fPIC -O2 -o "$SITE/${s}_shim.so" \
-	    "$(dirname "$0")/${s}_shim.c" -ldl || fail "cannot build $s shim"
-done
-# ASan wants to be first in the library list; the shims go before it.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+build_shim fsync_shim
+build_shim checkpoint_shim
 write_config
 export CC_SYNC_NAME=/state.db-wal CC_SYNC_THREAD=1 CC_SYNC_FAIL=$SITE/fail-sync
 export CC_SYNC_DELAY_US=3000

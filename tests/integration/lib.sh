@@ -236,6 +236,17 @@ site_init() {
 	export CRISISCAST_SOCKET=$SITE/control.sock
 }
 
+# build_shim NAME: builds tests/integration/NAME.c into $SITE/NAME.so, a
+# library to preload into crisiscastd. ASan wants to be first in the
+# library list and a shim goes before it, so ASan's check of that order is
+# turned off for the rest of the test.
+build_shim() {
+	site_init
+	cc -shared -fPIC -O2 -o "$SITE/$1.so" "$REPO/tests/integration/$1.c" \
+	    -ldl || fail "cannot build $1"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
+
 # write_config [ROSTER...]: the sample site (etc/crisiscast.yaml) with its
 # state and socket in $SITE and absolute paths to the repo's rules and
 # templates. Rosters default to the repo's etc/rosters.
