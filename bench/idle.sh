@@ -12,7 +12,7 @@
 # libraries loaded and nothing run, the part no code of ours can change.
 # What the resident set
 # consists of, from /proc/PID/smaps_rollup:
-#   idle_rss        VmRSS, everything resident
+#   idle_rss        VmRSS, everything resident (_mb: the same in MB)
 #   idle_anon       Anonymous: the process's own pages (heap, stacks, the
 #                   relocated data of every shared library)
 #   idle_private_dirty  Private_Dirty: pages only this process has written
@@ -57,6 +57,12 @@ site() {
 # mib KIB: KiB as MiB with one decimal.
 mib() {
 	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+# mb KIB: KiB as MB (10^6 bytes) with two decimals: the unit of the target
+# ("under 10 MB"), which one decimal of MiB cannot decide.
+mb() {
+	awk -v k="$1" 'BEGIN { printf "%.2f", k * 1024 / 1e6 }'
 }
 
 # The unit's Environment= assignments, one a line.
@@ -128,6 +134,7 @@ report() {
 	[ "$(col 1 "$2")" -ge 0 ] 2>/dev/null &&
 	    echo "startup_$1 $(col 1 "$2") ms"
 	echo "idle_rss_$1 $(mib "$(col 2 "$2")") MiB"
+	echo "idle_rss_$1_mb $(mb "$(col 2 "$2")") MB"
 	echo "idle_rss_$1_max $(mib "$(awk '{ print $2 }' "$2" | sort -n | tail -1)") MiB"
 	echo "idle_anon_$1 $(mib "$(col 3 "$2")") MiB"
 	echo "idle_private_dirty_$1 $(mib "$(col 4 "$2")") MiB"
