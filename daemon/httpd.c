@@ -1063,9 +1063,8 @@ split_address(const char *addr, char **host, ev_uint16_t *port)
  * (IPv4, or IPv6 in brackets), as in every sample and installed config, is
  * bound as it is; only a host name goes through getaddrinfo(). libevent
  * would otherwise call getaddrinfo() four times even for 127.0.0.1, which
- * reads gai.conf and nsswitch.conf and leaves about 0.4 MiB of the
- * resolver's libc pages resident for the daemon's whole life
- * (bench/idle.sh).
+ * reads gai.conf and nsswitch.conf and leaves the resolver's libc pages
+ * resident for the daemon's whole life (bench/idle.sh).
  */
 static int
 bind_address(struct server *sv, const char *addr, const char *host,
