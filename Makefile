@@ -68,15 +68,20 @@ $(BUILD)/libcrisiscast.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+# GnuTLS calls _gnutls_global_init_skip() from its constructor through the
+# dynamic linker: exported even when no library we link names it.
 $(BUILD)/crisiscastd: $(DAEMON_OBJ) $(BUILD)/libcrisiscast.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -Wl,--export-dynamic-symbol=_gnutls_global_init_skip \
+	    -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/crisisctl: $(CTL_OBJ) $(BUILD)/libcrisiscast.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # bench/idle.sh's baseline: crisiscastd's libraries loaded, nothing run.
 $(BUILD)/rss-floor: bench/rss_floor.c
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) \
+	    -Wl,--export-dynamic-symbol=_gnutls_global_init_skip \
+	    -o $@ $< $(PKG_LIBS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h daemon/*.h)
 	@mkdir -p $(dir $@)

@@ -9,9 +9,8 @@
 # run left (`_restart`, what every later start does). Every figure is the
 # median of IDLE_RUNS starts (default 5); `_max` is the largest resident
 # set among them. `_floor` figures are bench/rss_floor.c: crisiscastd's
-# libraries loaded and nothing run, the part no code of ours can change.
-# What the resident set
-# consists of, from /proc/PID/smaps_rollup:
+# libraries loaded as crisiscastd loads them, and nothing run.
+# What the resident set consists of, from /proc/PID/smaps_rollup:
 #   idle_rss        VmRSS, everything resident (_mb: the same in MB)
 #   idle_anon       Anonymous: the process's own pages (heap, stacks, the
 #                   relocated data of every shared library)
@@ -19,8 +18,8 @@
 #   idle_file       Rss minus Anonymous: library code and read-only data
 #                   mapped from the page cache, shared with every other
 #                   process that maps the same libraries
-# The daemon runs with the Environment= of systemd/crisiscastd.service.in,
-# as it does installed; `_bare` figures are a restart without it.
+# The daemon runs with the Environment= of systemd/crisiscastd.service.in
+# (none today), as it does installed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -142,8 +141,8 @@ report() {
 }
 
 # floor: the same figures for build/rss-floor (bench/rss_floor.c), which
-# loads crisiscastd's libraries with the unit's environment and runs
-# nothing: the part of idle_rss that is there before main() begins.
+# loads crisiscastd's libraries as crisiscastd does, with the unit's
+# environment, and runs nothing: the part of idle_rss there before main().
 floor() {
 	local r
 	: >"$work/floor.runs"
@@ -161,7 +160,6 @@ floor
 site 94 "$repo/etc/rosters/crisis.yaml"
 measure 94 "" 1 "${unit_env[@]}"
 measure 94 _restart 0 "${unit_env[@]}"
-measure 94 _bare 0
 python3 "$repo/tests/integration/gen_roster.py" 29940 "$work/crisis30k.yaml"
 site 30000 "$work/crisis30k.yaml"
 measure 30000 "" 1 "${unit_env[@]}"

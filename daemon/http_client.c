@@ -22,6 +22,25 @@
 #include "daemon.h"
 #include "http_client.h"
 
+/*
+ * GnuTLS initializes itself from a library constructor when it is loaded,
+ * and Debian's libcurl4 loads it (through librtmp and libldap) although
+ * this libcurl speaks TLS with OpenSSL and crisiscastd allows it http,
+ * https and smtp(s) only. That initialization (CPU probing, its cipher
+ * tables, /etc/gnutls/config) leaves about 1 MB resident for nothing.
+ * Defining this symbol to return 1 is GnuTLS's public way to skip it
+ * (GNUTLS_SKIP_GLOBAL_INIT in <gnutls/gnutls.h>); its constructor calls
+ * it through the dynamic linker, so crisiscastd exports it (Makefile).
+ * A library that does use GnuTLS still calls gnutls_global_init() itself.
+ */
+int _gnutls_global_init_skip(void);
+
+int
+_gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
 #define MAX_RESP_HEADERS	64
 #define MAX_HEADER_BYTES	(32u * 1024)
 #define CONNECT_TIMEOUT_MS	10000L
