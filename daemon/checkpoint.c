@@ -102,7 +102,7 @@ checkpoint_main(void *arg)
 static bool
 start_thread(void)
 {
-	int rc = thread_start(&ck.thread, checkpoint_main);
+	int rc = thread_start(&ck.thread, checkpoint_main, "checkpoint");
 
 	if (rc != 0) {
 		log_warnx("checkpoint: cannot start a thread: %s; checkpoints "

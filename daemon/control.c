@@ -2,13 +2,16 @@
  * control.c: the control socket. Accepts crisisctl connections, decodes
  * frames (lib/proto.h), finds out who is asking (SO_PEERCRED uid -> Unix
  * login -> roster member), runs one command from the table, and replies.
+ * The uid's login comes from whois.c, off the loop: while it is looked up
+ * the connection reads nothing more, and after CTL_WHOIS_SECS without an
+ * answer its request is refused with that reason (root and the daemon's
+ * own user keep their rights without it). ping and version need no login.
  *
  * Trust boundary: a frame that is too large, not JSON, of another protocol
  * version or of the wrong shape gets an error reply, and a broken stream is
  * closed; the daemon runs on. Commands never block the loop.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +30,7 @@
 #define CTL_MAX_STRANGERS 8	/* anyone else, so they cannot crowd out the office */
 #define CTL_IDLE_SECS	60
 #define CTL_STRANGER_IDLE_SECS 5
+#define CTL_WHOIS_SECS	10	/* a request's wait for the caller's login */
 
 #ifndef CRISISCAST_VERSION
 #define CRISISCAST_VERSION "0.1.0"
@@ -51,6 +55,22 @@ struct command {
 	const char *name;
 	enum access access;
 	int (*fn)(struct request *r);
+};
+
+/* One connection to the control socket. */
+struct client {
+	struct bufferevent *bev;
+	int *slot;			/* &nclients or &nstrangers */
+	bool cred;			/* SO_PEERCRED answered */
+	uid_t uid;
+	bool operator;			/* root or the daemon's own uid */
+	bool admitted;			/* its slot is settled */
+	bool have_login;		/* login is the passwd answer */
+	char *login;			/* NULL: no user has that uid */
+	bool waiting;			/* for whois; reads are off */
+	bool answered;			/* whois has called back */
+	const char *whois_error;	/* why the last wait gave no login */
+	struct event *wake;		/* the wait's limit, and its end */
 };
 
 static struct evconnlistener *listener;
@@ -628,28 +648,35 @@ static const struct command commands[] = {
 };
 
 /*
- * Who is asking: the peer's uid, its login, its roster member, and --as.
- * Returns PROTO_OK or a refusal with errors filled.
+ * Who is asking for command cmd: the peer's uid, its login (looked up
+ * before, or known to be missing), its roster member, and --as. Without a
+ * login (the lookup failed or ran out of time) only root and the daemon's
+ * user go on, and not for a command that acts as themselves. Returns
+ * PROTO_OK or a refusal with errors filled.
  */
 static int
-identify(int fd, const char *as, struct request *r, char *idbuf, size_t idsz)
+identify(const struct client *c, const struct command *cmd, const char *as,
+    struct request *r, char *idbuf, size_t idsz)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	const struct member *self = NULL;
-	struct passwd pw, *pwp = NULL;
-	char pwbuf[1024];
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+	if (!c->cred) {
 		buf_adds(&r->errors, "接続元を確認できません\n");
 		return PROTO_REFUSED;
 	}
-	r->operator = cred.uid == 0 || cred.uid == cd->uid;
-	if (getpwuid_r(cred.uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 &&
-	    pwp != NULL)
-		self = roster_find_login(&cd->site.roster, pw.pw_name);
+	r->operator = c->operator;
+	if (c->have_login && c->login != NULL)
+		self = roster_find_login(&cd->site.roster, c->login);
+	else if (!c->have_login && (!c->operator ||
+	    (cmd->access == ACC_ACT && as == NULL))) {
+		buf_printf(&r->errors, "接続元の利用者（uid %u）を確認できません"
+		    "（%s）%s\n", (unsigned)c->uid, c->whois_error != NULL ?
+		    c->whois_error : "passwd の問い合わせに答えがありません",
+		    c->operator ? "。--as で職員を指定すれば実行できます" : "");
+		return PROTO_REFUSED;
+	}
 	snprintf(idbuf, idsz, "%s", self ? self->id : r->operator ?
-	    (cred.uid == 0 ? "root" : "operator") : "");
+	    (c->uid == 0 ? "root" : "operator") : "");
 	r->who.member = self;
 	r->who.id = idbuf;
 	if (as != NULL) {
@@ -686,16 +713,41 @@ allowed(const struct command *c, const struct request *r)
 	return false;
 }
 
-/* Runs one request and appends its reply frame to out. */
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < nitems(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Whether running req needs the caller's login first: anything but ping
+ * and version, and --as. A request handle() will refuse needs none. */
+static bool
+needs_login(const cJSON *req)
+{
+	const char *cmd = NULL, *as = NULL;
+	const cJSON *args;
+	const struct command *c;
+	char err[256];
+
+	if (proto_check_request(req, &cmd, &as, &args, err, sizeof(err)) < 0 ||
+	    (c = find_command(cmd)) == NULL)
+		return false;
+	return c->access != ACC_ANY || as != NULL;
+}
+
+/* Runs one request of client cl and appends its reply frame to out. */
 static void
-handle(int fd, const cJSON *req, struct buf *out)
+handle(const struct client *cl, const cJSON *req, struct buf *out)
 {
 	struct request r = { .result = cJSON_CreateObject() };
 	cJSON *reply = cJSON_CreateObject(), *errs;
 	const char *cmd = NULL, *as = NULL;
 	char err[256], idbuf[80];
 	int code = PROTO_USAGE;
-	const struct command *c = NULL;
+	const struct command *c;
 
 	r.who.how = "console";
 	r.who.client = "control socket";
@@ -704,10 +756,7 @@ handle(int fd, const cJSON *req, struct buf *out)
 		buf_printf(&r.errors, "%s\n", err);
 		goto reply;
 	}
-	for (size_t i = 0; i < nitems(commands); i++)
-		if (strcmp(commands[i].name, cmd) == 0)
-			c = &commands[i];
-	if (c == NULL) {
+	if ((c = find_command(cmd)) == NULL) {
 		buf_printf(&r.errors, "unknown command \"%.64s\"\n", cmd);
 		goto reply;
 	}
@@ -718,7 +767,7 @@ handle(int fd, const cJSON *req, struct buf *out)
 		code = c->fn(&r);
 		goto reply;
 	}
-	if ((code = identify(fd, as, &r, idbuf, sizeof(idbuf))) != PROTO_OK)
+	if ((code = identify(cl, c, as, &r, idbuf, sizeof(idbuf))) != PROTO_OK)
 		goto reply;
 	if (!allowed(c, &r)) {
 		buf_printf(&r.errors, "%s を実行する権限がありません（名簿の "
@@ -754,42 +803,36 @@ reply:
 	buf_free(&r.errors);
 }
 
-/* The client's slot: which counter it holds. */
-static int *
-client_slot(struct bufferevent *bev)
-{
-	int *slot = NULL;
-	bufferevent_getcb(bev, NULL, NULL, NULL, (void **)&slot);
-	return slot;
-}
-
 static void
-client_close(struct bufferevent *bev)
+client_close(struct client *c)
 {
-	int *slot = client_slot(bev);
-
-	bufferevent_free(bev);
-	(*slot)--;
+	if (c->waiting)
+		whois_cancel(c);
+	event_free(c->wake);
+	bufferevent_free(c->bev);
+	(*c->slot)--;
+	free(c->login);
+	free(c);
 }
 
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)arg;
+	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		client_close(bev);
+		client_close(arg);
 }
 
 static void
 client_drained(struct bufferevent *bev, void *arg)
 {
-	(void)arg;
-	client_close(bev);
+	(void)bev;
+	client_close(arg);
 }
 
 /* Replies with a protocol error and closes once it is written. */
 static void
-client_fail(struct bufferevent *bev, const char *msg)
+client_fail(struct client *c, const char *msg)
 {
 	struct buf out = {0};
 	cJSON *reply = cJSON_CreateObject();
@@ -801,26 +844,130 @@ client_fail(struct bufferevent *bev, const char *msg)
 	    cJSON_CreateStringArray(&msg, 1));
 	proto_frame(reply, &out);
 	cJSON_Delete(reply);
-	bufferevent_disable(bev, EV_READ);
-	bufferevent_setcb(bev, NULL, client_drained, client_event,
-	    client_slot(bev));
-	bufferevent_write(bev, out.data, out.len);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setcb(c->bev, NULL, client_drained, client_event, c);
+	bufferevent_write(c->bev, out.data, out.len);
 	buf_free(&out);
+}
+
+/* Takes a login from the cache into c; false when none is at hand. */
+static bool
+login_cached(struct client *c)
+{
+	const char *login;
+
+	if (!whois_cached(c->uid, &login))
+		return false;
+	free(c->login);
+	c->login = login != NULL ? xstrdup(login) : NULL;
+	c->have_login = true;
+	return true;
+}
+
+static void
+client_whois(void *arg, bool answered, const char *login)
+{
+	struct client *c = arg;
+
+	c->answered = true;
+	if (answered) {
+		free(c->login);
+		c->login = login != NULL ? xstrdup(login) : NULL;
+		c->have_login = true;
+	} else
+		c->whois_error = "passwd の問い合わせに失敗しました";
+	/* On from the loop, never inside whois. */
+	event_active(c->wake, EV_TIMEOUT, 0);
+}
+
+/* Stops reading from c until whois answers about its uid, or until
+ * CTL_WHOIS_SECS have passed. */
+static void
+client_wait(struct client *c)
+{
+	struct timeval limit = { CTL_WHOIS_SECS, 0 };
+
+	bufferevent_disable(c->bev, EV_READ);
+	c->waiting = true;
+	c->answered = false;
+	c->whois_error = NULL;
+	evtimer_add(c->wake, &limit);
+	whois_request(c->uid, client_whois, c);
+}
+
+/* An operator, or a uid whose login is in the roster: such callers get
+ * the slots strangers cannot take. */
+static bool
+client_known(const struct client *c)
+{
+	return c->operator || (c->have_login && c->login != NULL &&
+	    roster_find_login(&cd->site.roster, c->login) != NULL);
+}
+
+/* Settles c's slot and starts reading; false when c was closed (no room
+ * left). A connection waiting for its login holds a stranger's slot. */
+static bool
+client_admit(struct client *c)
+{
+	bool known = client_known(c);
+	int *slot = known ? &nclients : &nstrangers;
+	struct timeval idle = { known ? CTL_IDLE_SECS : CTL_STRANGER_IDLE_SECS,
+	    0 };
+
+	if (c->slot != slot) {
+		if (*slot >= (known ? CTL_MAX_CLIENTS : CTL_MAX_STRANGERS)) {
+			client_close(c);
+			return false;
+		}
+		(*c->slot)--;
+		c->slot = slot;
+		(*slot)++;
+	}
+	c->admitted = true;
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ);
+	return true;
+}
+
+static void client_read(struct bufferevent *bev, void *arg);
+
+/* The wait for whois is over: answered, or out of time. */
+static void
+client_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!c->waiting)
+		return;
+	evtimer_del(c->wake);
+	c->waiting = false;
+	if (!c->answered) {
+		whois_cancel(c);
+		c->whois_error = "passwd の問い合わせが " "10 秒以内に答えません";
+		log_warnx("control: the passwd lookup of uid %u did not answer "
+		    "within %d s", (unsigned)c->uid, CTL_WHOIS_SECS);
+	}
+	if (!c->admitted && !client_admit(c))
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	client_read(c->bev, c);
 }
 
 static void
 client_read(struct bufferevent *bev, void *arg)
 {
+	struct client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	(void)arg;
 	for (;;) {
 		size_t len = evbuffer_get_length(in), framelen;
 		cJSON *req;
 		char err[160];
 		int rc;
 
-		if (len == 0)
+		if (len == 0 || c->waiting)
 			return;
 		/* At most one whole frame is looked at. */
 		if (len > PROTO_MAX_FRAME + 4)
@@ -830,11 +977,20 @@ client_read(struct bufferevent *bev, void *arg)
 		if (rc == 0)
 			return;
 		if (rc < 0) {
-			client_fail(bev, err);
+			client_fail(c, err);
+			return;
+		}
+		/* The frame stays in the buffer while the login is looked
+		 * up, and is read again when the wait is over. */
+		if (c->cred && !c->have_login && needs_login(req) &&
+		    !login_cached(c) && c->whois_error == NULL) {
+			cJSON_Delete(req);
+			client_wait(c);
 			return;
 		}
 		struct buf out = {0};
-		handle(bufferevent_getfd(bev), req, &out);
+		handle(c, req, &out);
+		c->whois_error = NULL;	/* the next request tries again */
 		cJSON_Delete(req);
 		evbuffer_drain(in, framelen);
 		bufferevent_write(bev, out.data, out.len);
@@ -842,52 +998,62 @@ client_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* An operator or a roster member: they get the slots strangers cannot take. */
-static bool
-known_caller(int fd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	struct passwd pw, *pwp = NULL;
-	char pwbuf[1024];
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	if (cred.uid == 0 || cred.uid == cd->uid)
-		return true;
-	return getpwuid_r(cred.uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 &&
-	    pwp != NULL && roster_find_login(&cd->site.roster, pw.pw_name);
-}
-
+/*
+ * A new connection. Root and the daemon's own user are known callers at
+ * once; anyone else is known when their login is a roster login. When
+ * that login is not cached the connection waits for whois (holding a
+ * stranger's slot) before anything is read from it.
+ */
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
-	struct bufferevent *bev;
-	bool known = known_caller(fd);
-	int *slot = known ? &nclients : &nstrangers;
-	struct timeval idle = { known ? CTL_IDLE_SECS : CTL_STRANGER_IDLE_SECS,
-	    0 };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	bool pending;
+	int *slot;
 
 	(void)l;
 	(void)sa;
 	(void)salen;
 	(void)arg;
-	if (*slot >= (known ? CTL_MAX_CLIENTS : CTL_MAX_STRANGERS) ||
-	    cd->stopping) {
+	c = xcalloc(1, sizeof(*c));
+	if ((c->cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
+	    &len) == 0)) {
+		c->uid = cred.uid;
+		c->operator = cred.uid == 0 || cred.uid == cd->uid;
+	}
+	pending = c->cred && !c->operator && !login_cached(c);
+	slot = client_known(c) ? &nclients : &nstrangers;
+	if (*slot >= (slot == &nclients ? CTL_MAX_CLIENTS :
+	    CTL_MAX_STRANGERS) || cd->stopping) {
+		free(c->login);
+		free(c);
 		close(fd);
 		return;
 	}
-	bev = bufferevent_socket_new(cd->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		close(fd);
+	c->bev = bufferevent_socket_new(cd->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->wake = evtimer_new(cd->base, client_wake, c);
+	if (c->bev == NULL || c->wake == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->wake != NULL)
+			event_free(c->wake);
+		free(c->login);
+		free(c);
 		return;
 	}
+	c->slot = slot;
 	(*slot)++;
-	bufferevent_setcb(bev, client_read, NULL, client_event, slot);
-	bufferevent_setwatermark(bev, EV_READ, 0, PROTO_MAX_FRAME + 4);
-	bufferevent_set_timeouts(bev, &idle, &idle);
-	bufferevent_enable(bev, EV_READ);
+	bufferevent_setcb(c->bev, client_read, NULL, client_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_MAX_FRAME + 4);
+	if (pending)
+		client_wait(c);
+	else
+		(void)client_admit(c);
 }
 
 int

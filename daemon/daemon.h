@@ -43,13 +43,35 @@ int	daemon_reload(struct buf *report);
 time_t	daemon_now(void);
 uint64_t monotonic_usec(void);		/* CLOCK_MONOTONIC, microseconds */
 /* pthread_create(t, fn) with every signal blocked in the new thread, which
- * must leave signals to the loop thread (libevent watches them); returns
- * pthread_create's result. */
-int	thread_start(pthread_t *t, void *(*fn)(void *));
+ * must leave signals to the loop thread (libevent watches them), named
+ * name (at most 15 bytes: ps -T, top -H and /proc/PID/task/TID/comm show
+ * it); returns pthread_create's result. */
+int	thread_start(pthread_t *t, void *(*fn)(void *), const char *name);
 
 /* control.c */
 int	control_listen(const char *path);
 void	control_close(void);
+
+/*
+ * whois.c: the Unix login of a uid, looked up on a thread of its own (NSS
+ * may be a directory server that does not answer). Loop thread only.
+ * whois_cached(): true when an answer younger than a minute is at hand:
+ * *login is the name, or NULL when no user has that uid; valid until the
+ * next call into whois.
+ * whois_request(): calls fn(arg, answered, login) from the loop once the
+ * lookup of uid is done, never from inside this call unless the thread
+ * cannot run (then it looks up on the loop). answered is false when the
+ * lookup failed; login as for whois_cached().
+ * whois_cancel(): forgets every request made with arg (its owner is going
+ * away); their lookups still finish and fill the cache.
+ * whois_shutdown(): forgets the waiters and ends the thread, leaving it to
+ * the process's exit if a lookup is still stuck after two seconds.
+ */
+typedef void (*whois_fn)(void *arg, bool answered, const char *login);
+bool	whois_cached(uid_t uid, const char **login);
+void	whois_request(uid_t uid, whois_fn fn, void *arg);
+void	whois_cancel(void *arg);
+void	whois_shutdown(void);
 
 /* alert.c: the alert's life (SPEC §5), each step one transaction */
 struct actor {

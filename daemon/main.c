@@ -162,7 +162,7 @@ daemon_reload(struct buf *report)
 }
 
 int
-thread_start(pthread_t *t, void *(*fn)(void *))
+thread_start(pthread_t *t, void *(*fn)(void *), const char *name)
 {
 	sigset_t all, old;
 	int rc;
@@ -171,6 +171,8 @@ thread_start(pthread_t *t, void *(*fn)(void *))
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(t, NULL, fn, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0)
+		(void)pthread_setname_np(*t, name);
 	return rc;
 }
 
@@ -456,6 +458,7 @@ main(int argc, char *argv[])
 	followup_shutdown();
 	fanout_shutdown();
 	control_close();
+	whois_shutdown();
 	/* Aborts what is still in flight: the reports go to live transports. */
 	http_client_shutdown();
 	transports_stop();

@@ -197,7 +197,7 @@ start(void)
 		log_warn("walsync: eventfd; confirmations sync on the loop");
 		return false;
 	}
-	if ((rc = thread_start(&ws.thread, walsync_main)) != 0) {
+	if ((rc = thread_start(&ws.thread, walsync_main, "walsync")) != 0) {
 		log_warnx("walsync: cannot start a thread: %s; confirmations "
 		    "sync on the loop", strerror(rc));
 		return false;
