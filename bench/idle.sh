@@ -10,6 +10,12 @@
 # median of IDLE_RUNS starts (default 5); `_max` is the largest resident
 # set among them. `_floor` figures are bench/rss_floor.c: crisiscastd's
 # libraries loaded as crisiscastd loads them, and nothing run.
+# `_after_alert` figures are a restart that then sends one 参集指示 to all
+# 94 and idles past the daemon's next memory trim (IDLE_AFTER_RUNS runs,
+# default 3): what the daemon holds between alerts. On the sample site
+# every channel writes a file; on `94_http` every channel is a webhook to
+# tests/fakes/webhook.py on 127.0.0.1 over plain HTTP, so libcurl and
+# OpenSSL are set up (an https provider adds OpenSSL's certificate store).
 # What the resident set consists of, from /proc/PID/smaps_rollup:
 #   idle_rss        VmRSS, everything resident (_mb: the same in MB)
 #   idle_anon       Anonymous: the process's own pages (heap, stacks, the
@@ -25,10 +31,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 BUILD=${BUILD:-$repo/build}
 RUNS=${IDLE_RUNS:-5}	# starts per figure; the median is printed
+AFTER_RUNS=${IDLE_AFTER_RUNS:-3}	# the same, for the _after_alert figures
 work=$(mktemp -d "${TMPDIR:-/tmp}/cc-idle.XXXXXX")
 pid=
+hook_pid=
+after=		# measure's step between the first ping and the sample
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null && wait "$hook_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -74,18 +84,20 @@ median() {
 
 # measure NAME SUFFIX FRESH [VAR=VALUE...]: RUNS times, starts the daemon
 # on NAME's site with the variables given (on an empty state directory
-# each time when FRESH is 1), times it to the first ping, lets it idle,
-# reads its memory and stops it. Prints the median of each figure, and the
+# each time when FRESH is 1), times it to the first ping, runs $after
+# (with the control socket) when set, lets it idle, reads its memory and
+# stops it. Prints the median of each figure, and the
 # largest resident set of the runs as _max; figures are named NAME+SUFFIX.
 # Run to run, the resident set moves by about 0.1 MiB: libraries land at
 # random addresses (ASLR), and the kernel maps library pages in aligned
 # 64 KiB blocks around each page touched (fault-around).
 measure() {
 	local name=$1 n=$1$2 fresh=$3 cfg=$work/$1/crisiscast.yaml
-	local sock=$work/$1/control.sock i t0 t1 r
+	local sock=$work/$1/control.sock i t0 t1 r ms runs=$RUNS
 	shift 3
+	[ -z "$after" ] || runs=$AFTER_RUNS
 	: >"$work/$n.runs"
-	for r in $(seq "$RUNS"); do
+	for r in $(seq "$runs"); do
 		[ "$fresh" = 1 ] && rm -rf "$work/$name/state"
 		i=0
 		t0=$(date +%s%N)
@@ -101,8 +113,10 @@ measure() {
 			sleep 0.01
 		done
 		t1=$(date +%s%N)
+		ms=$(( (t1 - t0) / 1000000 ))
+		[ -z "$after" ] || { "$after" "$sock"; ms=-1; }
 		sleep 2
-		sample $(( (t1 - t0) / 1000000 )) "$work/$n.runs"
+		sample "$ms" "$work/$n.runs"
 	done
 	report "$n" "$work/$n.runs"
 }
@@ -140,6 +154,23 @@ report() {
 	echo "idle_file_$1 $(mib "$(col 5 "$2")") MiB"
 }
 
+# alert_all SOCK: one 参集指示 to crisis+shelter, approved by the mayor,
+# until all 94 recipients are sent; then past the daemon's next memory
+# trim (TRIM_SECS, 60 s, in daemon/main.c).
+alert_all() {
+	local ctl=("$BUILD/crisisctl" -s "$1") id i=0
+	id=$("${ctl[@]}" --json --as soumu_bucho draft --tag 参集指示 \
+	    --to crisis+shelter --body '全職員は本庁舎3階の災害対策本部に参集してください。' |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+	"${ctl[@]}" --as mayor approve "$id" >/dev/null
+	until [ "$("${ctl[@]}" --json status "$id" | python3 -c 'import json, sys; print(sum(r["state"] == "sent" for r in json.load(sys.stdin)["recipients"]))')" = 94 ]; do
+		i=$((i + 1))
+		[ "$i" -le 300 ] || { echo "idle: alert $id not sent to 94" >&2; exit 1; }
+		sleep 0.1
+	done
+	sleep 61
+}
+
 # floor: the same figures for build/rss-floor (bench/rss_floor.c), which
 # loads crisiscastd's libraries as crisiscastd does, with the unit's
 # environment, and runs nothing: the part of idle_rss there before main().
@@ -160,6 +191,18 @@ floor
 site 94 "$repo/etc/rosters/crisis.yaml"
 measure 94 "" 1 "${unit_env[@]}"
 measure 94 _restart 0 "${unit_env[@]}"
+after=alert_all
+measure 94 _after_alert 0 "${unit_env[@]}"
+printf 'bench-secret\n' >"$work/hook.secret"
+/usr/bin/python3 "$repo/tests/fakes/webhook.py" --port-file "$work/hook.port" \
+    --log /dev/null --secret-file "$work/hook.secret" 2>"$work/hook.err" &
+hook_pid=$!
+until [ -s "$work/hook.port" ]; do sleep 0.05; done
+site 94_http "$repo/etc/rosters/crisis.yaml"
+sed -i -E "s#^  (lineworks|sms|email|ntfy): .*#  \1: {type: webhook, url: \"http://127.0.0.1:$(cat "$work/hook.port")/\1\", secret_file: \"$work/hook.secret\"}#" \
+    "$work/94_http/crisiscast.yaml"
+measure 94_http _after_alert 0 "${unit_env[@]}"
+after=
 python3 "$repo/tests/integration/gen_roster.py" 29940 "$work/crisis30k.yaml"
 site 30000 "$work/crisis30k.yaml"
 measure 30000 "" 1 "${unit_env[@]}"
