@@ -85,7 +85,8 @@ mono_secs(void)
 /*
  * The login of uid from the passwd database: *login is a malloc'd name,
  * or NULL when no user has that uid. Returns 0, or getpwuid_r's error
- * (then *login is NULL). Blocks for as long as NSS takes.
+ * (then *login is NULL). Blocks for as long as NSS takes. ENOENT and
+ * ESRCH are how some NSS modules say "no such user" (getpwuid_r(3)).
  */
 static int
 lookup(uid_t uid, char **login)
@@ -108,7 +109,10 @@ lookup(uid_t uid, char **login)
 			break;
 		len *= 4;
 	}
-	if (rc == 0 && pwp != NULL && (*login = strdup(pw.pw_name)) == NULL)
+	if (rc == ENOENT || rc == ESRCH)
+		rc = 0;
+	else if (rc == 0 && pwp != NULL &&
+	    (*login = strdup(pw.pw_name)) == NULL)
 		rc = ENOMEM;
 	free(buf);
 	return rc;
