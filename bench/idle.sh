@@ -37,8 +37,10 @@ pid=
 hook_pid=
 after=		# measure's step between the first ping and the sample
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	[ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null && wait "$hook_pid" 2>/dev/null
+	local p
+	for p in $pid $hook_pid; do
+		kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
