@@ -166,7 +166,7 @@ crash: all
 # The integration tests that exercise the most code, with the daemon under
 # valgrind memcheck (lib.sh's VALGRIND hook): zero errors, zero leaks.
 # About 3 minutes with the build, so part of check.
-VALGRIND_TESTS ?= 02 03 05 10 11 15 18 19 22 25 30
+VALGRIND_TESTS ?= 02 03 05 10 11 15 18 19 22 25 26 30
 valgrind:
 	$(MAKE) BUILD=build/valgrind OPT=-O1 all
 	@BUILD=$(abspath build/valgrind) VALGRIND=1 TEST_TIMEOUT=600 \

@@ -31,6 +31,8 @@
 #define CTL_IDLE_SECS	60
 #define CTL_STRANGER_IDLE_SECS 5
 #define CTL_WHOIS_SECS	10	/* a request's wait for the caller's login */
+#define STR_(x)		#x
+#define STR(x)		STR_(x)	/* a macro's value as a string literal */
 
 #ifndef CRISISCAST_VERSION
 #define CRISISCAST_VERSION "0.1.0"
@@ -945,7 +947,8 @@ client_wake(evutil_socket_t fd, short what, void *arg)
 	c->waiting = false;
 	if (!c->answered) {
 		whois_cancel(c);
-		c->whois_error = "passwd の問い合わせが " "10 秒以内に答えません";
+		c->whois_error = "passwd の問い合わせが "
+		    STR(CTL_WHOIS_SECS) " 秒以内に答えません";
 		log_warnx("control: the passwd lookup of uid %u did not answer "
 		    "within %d s", (unsigned)c->uid, CTL_WHOIS_SECS);
 	}

@@ -24,7 +24,7 @@
 #include "daemon.h"
 
 #define SWEEP_BATCH		256	/* rows of a channel with no transport */
-#define MAX_ATTEMPTS		8
+#define MAX_ATTEMPTS		8	/* on one channel; see give_up() */
 #define BACKOFF_BASE_SECS	2
 #define BACKOFF_MAX_SECS	300
 #define RETRY_SECS		5	/* after a database error */
@@ -33,6 +33,7 @@
 struct job {
 	struct delivery_row d;		/* as claimed; attempts counts this one */
 	struct transport_inst *ti;	/* NULL: no transport for the channel */
+	time_t started;			/* when it was claimed */
 	/* The transport's report, kept until pump() records it. */
 	enum send_outcome outcome;
 	long retry_after;
@@ -175,6 +176,51 @@ next_channel(const char *member, const char *from)
 	    c->delivery.nchannels, from);
 }
 
+/* Whether d may move to its member's next channel: an alert's delivery
+ * whose member has one. */
+static bool
+movable(const struct delivery_row *d)
+{
+	return strcmp(d->kind, "alert") == 0 &&
+	    next_channel(d->member, d->channel) != NULL;
+}
+
+/*
+ * Whether a transient failure ends j's tries on its channel. A member
+ * with a next channel is moved to it once the channel has failed them for
+ * delivery.failover_after, counted from the start of the first failed
+ * attempt, or would have by the retry: a provider down at night (5xx,
+ * timeouts, a name that does not resolve, a quota's 429) must not hold
+ * the member for the minutes of a full backoff when SMS or mail would
+ * reach them now. On the member's last channel the tries go on. On any
+ * channel they end after MAX_ATTEMPTS. Sets *wait to the seconds until
+ * the retry when the tries go on (the provider's Retry-After or a rate
+ * limit's reset if it gave one, else the backoff); when they end, sets
+ * *why to the reason for the audit trail (the caller frees) and returns
+ * true.
+ */
+static bool
+give_up(const struct job *j, const struct send_report *r, time_t now,
+    long *wait, char **why)
+{
+	const struct delivery_row *d = &j->d;
+	const char *err = r->error ? r->error : "unknown error";
+	time_t since = d->failing_since ? d->failing_since : j->started;
+	long limit = cd->site.cfg.delivery.failover_after;
+
+	*wait = r->retry_after > 0 ? r->retry_after : backoff(d->attempts);
+	if (movable(d) && now + *wait - since >= limit) {
+		*why = xasprintf("%s（%lld 秒失敗が続いたため次の方法へ）", err,
+		    (long long)(now - since));
+		return true;
+	}
+	if (d->attempts >= MAX_ATTEMPTS) {
+		*why = xasprintf("%s（%d 回試して打ち切り）", err, d->attempts);
+		return true;
+	}
+	return false;
+}
+
 /*
  * Records one report inside the caller's transaction. Returns 0 (1 when
  * the row had moved on already), -1 on a database error.
@@ -187,6 +233,8 @@ record_outcome(const struct job *j, const struct send_report *r)
 	time_t now = daemon_now();
 	const char *err = r->error ? r->error : "unknown error";
 	const char *next = NULL;
+	char *why = NULL;	/* a transient failure's reason to give up */
+	long wait = 0;
 	int rc = 0;
 
 	switch (r->outcome) {
@@ -200,29 +248,29 @@ record_outcome(const struct job *j, const struct send_report *r)
 			    d->member, d->channel, r->provider_id);
 		break;
 	case SEND_TRANSIENT:
-		if (d->attempts < MAX_ATTEMPTS) {
-			long wait = r->retry_after > 0 ? r->retry_after :
-			    backoff(d->attempts);
-			rc = store_delivery_retry(st, d->id, now + wait, err);
+		if (!give_up(j, r, now, &wait, &why)) {
+			rc = store_delivery_retry(st, d->id, now + wait,
+			    d->failing_since ? d->failing_since : j->started,
+			    err);
 			if (rc == 0)
 				rc = store_audit(st, now, "crisiscastd",
 				    "delivery_retry", d->alert_id, d->member,
 				    d->channel, err);
 			break;
 		}
-		/* out of attempts: permanent */
 		__attribute__((fallthrough));
 	case SEND_PERMANENT:
 		rc = store_delivery_failed(st, d->id, err);
 		if (rc == 0)
 			rc = store_audit(st, now, "crisiscastd",
 			    "delivery_failed", d->alert_id, d->member,
-			    d->channel, err);
+			    d->channel, why ? why : err);
 		/* The same snapshot (name, position, round), next channel. */
 		if (rc == 0)
 			rc = fanout_reroute(d, now, &next);
 		break;
 	}
+	free(why);
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
@@ -456,7 +504,12 @@ unclaim(struct job *list)
  * that has room, at most its room, and appends a job for each to *tail
  * (slot and token taken). Rows of a channel with no transport (removed
  * from the config since they were made) fail at once, rerouted to the
- * member's next channel; *again is set then, for the rows that made.
+ * member's next channel; so do, while their provider has asked for a
+ * pause that ends delivery.failover_after or more from now (a 503 with a
+ * long Retry-After: maintenance), the due rows that can move (movable():
+ * the others wait out the pause), up to SWEEP_BATCH a turn taken in send
+ * order, unmovable ones included. *again is set then, for the rows that
+ * made.
  * 0, or -1 on a database error (the caller rolls back and unclaims).
  */
 static int
@@ -475,16 +528,29 @@ claim_due(struct job ***tail, double *wake, bool *again)
 	for (size_t c = 0; rc == 0 && c < nchans; c++) {
 		struct transport_inst *ti = transport_for(chans[c]);
 		size_t room = ti ? room_for(ti, mono, wake) : SWEEP_BATCH;
+		char *swept = NULL;	/* why the rows move on unsent */
 		struct delivery_row *rows;
 		size_t n;
 
+		if (ti == NULL)
+			swept = xstrdup("channel not configured");
+		else if (room == 0 && ti->paused_until - mono >=
+		    (double)cd->site.cfg.delivery.failover_after) {
+			swept = xasprintf("the provider takes no request for "
+			    "%.0f s more", ceil(ti->paused_until - mono));
+			room = SWEEP_BATCH;
+		}
 		if (room == 0)
 			continue;
 		if ((rc = store_deliveries_due(st, now, chans[c], room, &rows,
-		    &n)) < 0)
+		    &n)) < 0) {
+			free(swept);
 			break;
+		}
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			struct job *j;
+			if (swept != NULL && ti != NULL && !movable(&rows[i]))
+				continue;	/* waits out the pause */
 			if ((rc = store_delivery_claim(st, rows[i].id)) != 0) {
 				rc = rc < 0 ? -1 : 0;	/* 1: moved on */
 				continue;
@@ -494,10 +560,11 @@ claim_due(struct job ***tail, double *wake, bool *again)
 			memset(&rows[i], 0, sizeof(rows[i]));
 			j->d.attempts++;
 			j->ti = ti;
-			if (ti == NULL) {
+			j->started = now;
+			if (swept != NULL) {
 				struct send_report r = {
 				    .outcome = SEND_PERMANENT,
-				    .error = "channel not configured" };
+				    .error = swept };
 				rc = record_outcome(j, &r) < 0 ? -1 : 0;
 				job_free(j);
 				*again = true;
@@ -530,6 +597,7 @@ claim_due(struct job ***tail, double *wake, bool *again)
 				*wake = w;
 		}
 		delivery_rows_free(rows, n);
+		free(swept);
 	}
 	for (size_t c = 0; c < nchans; c++)
 		free(chans[c]);

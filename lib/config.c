@@ -11,6 +11,7 @@
 #define DEFAULT_STEP_TIMEOUT	(10 * 60)
 #define DEFAULT_LINK_TTL	(30 * 60)
 #define DEFAULT_ACK_DEADLINE	(10 * 60)
+#define DEFAULT_FAILOVER_AFTER	60
 #define DEFAULT_RENOTIFY_MAX	3
 #define DEFAULT_RETENTION_DAYS	(5 * 365)
 #define DEFAULT_MAX_ACCOUNTS	100
@@ -24,7 +25,7 @@ static const char *const approval_keys[] = {
 	"approvers", "step_timeout", "link_ttl", "channels", NULL,
 };
 static const char *const delivery_keys[] = {
-	"channels", "ack_deadline", "renotify_max", NULL,
+	"channels", "ack_deadline", "renotify_max", "failover_after", NULL,
 };
 static const char *const listen_keys[] = {
 	"address", "tls_cert", "tls_key", NULL,
@@ -284,6 +285,7 @@ config_load(const char *path, struct config *c, struct diags *d)
 
 	c->delivery.ack_deadline = DEFAULT_ACK_DEADLINE;
 	c->delivery.renotify_max = DEFAULT_RENOTIFY_MAX;
+	c->delivery.failover_after = DEFAULT_FAILOVER_AFTER;
 	n = ymap_get(c->root, "delivery");
 	if (n == NULL)
 		ydiag(d, c->root, "missing \"delivery\"");
@@ -297,6 +299,8 @@ config_load(const char *path, struct config *c, struct diags *d)
 		    &c->delivery.ack_deadline);
 		yget_long(n, "renotify_max", 0, 10, false, d,
 		    &c->delivery.renotify_max);
+		yget_duration(n, "failover_after", false, d,
+		    &c->delivery.failover_after);
 	}
 
 	c->audit_retention_days = DEFAULT_RETENTION_DAYS;
@@ -487,6 +491,8 @@ config_print(const struct config *c, struct buf *out)
 	buf_adds(out, "  ack_deadline: ");
 	print_duration(out, c->delivery.ack_deadline);
 	buf_printf(out, "  renotify_max: %ld\n", c->delivery.renotify_max);
+	buf_adds(out, "  failover_after: ");
+	print_duration(out, c->delivery.failover_after);
 	buf_printf(out, "audit:\n  retention_days: %ld\n",
 	    c->audit_retention_days);
 	buf_printf(out, "lineworks_max_accounts: %ld\n", c->max_accounts);

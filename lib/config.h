@@ -58,6 +58,10 @@ struct config {
 		size_t nchannels;
 		long ack_deadline;
 		long renotify_max;
+		/* Seconds a member's channel may keep failing (transient
+		 * failures: timeouts, 5xx, 429) before the member is moved to
+		 * the next channel; see daemon/fanout.c. */
+		long failover_after;
 	} delivery;
 
 	/* /board and /metrics (SPEC §6): allowed from loopback when

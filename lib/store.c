@@ -273,6 +273,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX tokens_alert ON tokens (alert_id, kind);"
 	"CREATE INDEX tokens_member ON tokens (member);"
 	"CREATE INDEX tokens_delivery ON tokens (delivery_id);",
+	/* 5: when the attempt that began a delivery's run of transient
+	 * failures started (NULL: none), so that a channel failing a member
+	 * for delivery.failover_after moves the member to the next one */
+	"ALTER TABLE deliveries ADD COLUMN failing_since INTEGER;",
 };
 
 static int
@@ -910,7 +914,7 @@ out:
 #define DLV_COLS "id, alert_id, kind, member, name, title, shelter, position," \
 	" channel, address, state, attempts, provider_id, error, sent_at," \
 	" read_at, confirmed_at, next_at, response, salt, body, round," \
-	" created_at"
+	" created_at, failing_since"
 
 static void
 delivery_from_row(sqlite3_stmt *st, struct delivery_row *d)
@@ -940,6 +944,7 @@ delivery_from_row(sqlite3_stmt *st, struct delivery_row *d)
 	d->body = col_text(st, 20);
 	d->round = sqlite3_column_int(st, 21);
 	d->created_at = sqlite3_column_int64(st, 22);
+	d->failing_since = sqlite3_column_int64(st, 23);
 }
 
 static int
@@ -984,7 +989,8 @@ store_deliveries_of(struct store *s, int64_t alert, const char *kind,
 #define DUE_COLS "d.id, d.alert_id, d.kind, d.member, d.name, d.title," \
 	" d.shelter, d.position, d.channel, d.address, d.state, d.attempts," \
 	" d.provider_id, d.error, d.sent_at, d.read_at, d.confirmed_at," \
-	" d.next_at, d.response, d.salt, d.body, d.round, d.created_at"
+	" d.next_at, d.response, d.salt, d.body, d.round, d.created_at," \
+	" d.failing_since"
 #define DUE_MAY_SEND \
 	" ((d.kind = 'approval' AND a.state = 'pending_approval') OR" \
 	"  (d.kind = 'alert' AND a.state IN ('approved', 'sending')) OR" \
@@ -1106,15 +1112,26 @@ store_delivery_sent(struct store *s, int64_t id, time_t at,
 
 int
 store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
-    const char *error)
+    time_t failing_since, const char *error)
 {
+	sqlite3_stmt *st;
+
 	/* A retry the alert will never send (it was completed or cancelled
 	 * while this was in flight) is closed instead of left waiting. */
-	return delivery_update(s, "UPDATE deliveries AS d SET state = CASE"
+	if (prepare(s, "UPDATE deliveries AS d SET state = CASE"
 	    " WHEN EXISTS (SELECT 1 FROM alerts a WHERE a.id = d.alert_id AND"
 	    DUE_MAY_SEND ") THEN 'pending' ELSE 'cancelled' END,"
-	    " next_at = ?2, error = ?3 WHERE id = ?1 AND state = 'sending'",
-	    id, retry_at, error);
+	    " next_at = ?2, error = ?3,"
+	    " failing_since = coalesce(failing_since, ?4)"
+	    " WHERE id = ?1 AND state = 'sending'", &st) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, retry_at);
+	bind_text(st, 3, error);
+	sqlite3_bind_int64(st, 4, failing_since);
+	if (run(s, st) < 0)
+		return -1;
+	return sqlite3_changes(s->db) >= 1 ? 0 : 1;
 }
 
 int

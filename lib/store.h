@@ -22,7 +22,7 @@
 
 #include "crypto.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -103,6 +103,8 @@ struct delivery_row {
 	char *body;		/* a notice's text; NULL for the others */
 	int round;		/* 0 the first sending, k the k-th re-notify */
 	time_t created_at;
+	time_t failing_since;	/* start of the first attempt of a run of
+				   transient failures; 0 when none */
 };
 void delivery_row_free(struct delivery_row *d);
 void delivery_rows_free(struct delivery_row *v, size_t n);
@@ -178,9 +180,12 @@ int store_delivery_claim(struct store *s, int64_t id);
 int store_delivery_sent(struct store *s, int64_t id, time_t at,
     const char *provider_id);
 /* sending -> pending again at retry_at (transient failure); -> cancelled
- * instead when the alert no longer sends (see store_alert_transition). */
+ * instead when the alert no longer sends (see store_alert_transition).
+ * failing_since is recorded unless the row has one already (the start of
+ * its first failed attempt, kept across its retries). 0 done, 1 not
+ * sending any more. */
 int store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
-    const char *error);
+    time_t failing_since, const char *error);
 /* sending -> failed (permanent). */
 int store_delivery_failed(struct store *s, int64_t id, const char *error);
 /*

@@ -92,6 +92,7 @@ test_good(void **state)
 	assert_string_equal(c.delivery.channels[3], "ntfy");
 	assert_int_equal(c.delivery.ack_deadline, 900);
 	assert_int_equal(c.delivery.renotify_max, 5);
+	assert_int_equal(c.delivery.failover_after, 90);
 	assert_int_equal(c.audit_retention_days, 3650);
 	assert_int_equal(c.max_accounts, 300);
 
@@ -105,7 +106,7 @@ test_good(void **state)
 	assert_int_equal(t->node->type, Y_MAP);
 	assert_string_equal(ymap_get(t->node, "path")->str,
 	    "outbox/email #1.jsonl");
-	assert_int_equal(t->node->line, 31);	/* settings keep positions */
+	assert_int_equal(t->node->line, 32);	/* settings keep positions */
 	assert_null(config_transport(&c, "fax"));
 	assert_null(config_transport(&c, ""));
 
@@ -149,6 +150,7 @@ test_defaults(void **state)
 	assert_int_equal(c.approval.link_ttl, 30 * 60);
 	assert_int_equal(c.delivery.ack_deadline, 10 * 60);
 	assert_int_equal(c.delivery.renotify_max, 3);
+	assert_int_equal(c.delivery.failover_after, 60);
 	assert_int_equal(c.audit_retention_days, 5 * 365);
 	assert_int_equal(c.max_accounts, 100);
 	config_free(&c);
@@ -336,12 +338,21 @@ test_bad_inline(void **state)
 			":5:25: \"lineworks_max_accounts\" must be a whole number",
 			":6:12: unknown key \"colour\" in approval",
 			":7:43: \"ack_deadline\" must be a duration",
+			":7:63: \"failover_after\" must be a duration such as "
+			    "90s, 10m or 1h, not \"soon\"",
 		};
 		expect_text_bad(HEAD "audit: {retention_days: 0}\n"
 		    "lineworks_max_accounts: 0\n"
 		    "approval: {colour: red, approvers: mayor, channels: [sms]}\n"
-		    "delivery: {channels: [sms], ack_deadline: 0s}\n" TRAN, w,
-		    nitems(w));
+		    "delivery: {channels: [sms], ack_deadline: 0s, "
+		    "failover_after: soon}\n" TRAN, w, nitems(w));
+	}
+	{
+		static const char *const w[] = {
+			":5:45: \"failover_after\" must be a duration",
+		};
+		expect_text_bad(HEAD APPR "delivery: {channels: [sms], "
+		    "failover_after: -5s}\n" TRAN, w, nitems(w));
 	}
 	{
 		static const char *const w[] = {
@@ -427,6 +438,7 @@ test_print(void **state)
 	assert_non_null(strstr(a.data, "\n  link_ttl: 1h30m\n"));
 	assert_non_null(strstr(a.data, "\n  ack_deadline: 15m\n"));
 	assert_non_null(strstr(a.data, "\n  renotify_max: 5\n"));
+	assert_non_null(strstr(a.data, "\n  failover_after: 1m30s\n"));
 	assert_non_null(strstr(a.data, "\n  retention_days: 3650\n"));
 	assert_non_null(strstr(a.data, "\nlineworks_max_accounts: 300\n"));
 	assert_non_null(strstr(a.data, "organization: 安平町役場\n"));

@@ -644,7 +644,8 @@ test_deliveries_due(void **state)
 	/* A retry later is not due until then. */
 	int64_t id = delivery_id(f->s, appr, "alert", "hs01-1");
 	assert_int_equal(store_delivery_claim(f->s, id), 0);
-	assert_int_equal(store_delivery_retry(f->s, id, T0 + 300, "busy"), 0);
+	assert_int_equal(store_delivery_retry(f->s, id, T0 + 300, T0, "busy"),
+	    0);
 	snprintf(want, sizeof(want), "%lld/approval/mayor %lld/alert/hs01-2 "
 	    "%lld/alert/hs03-1", (long long)pend, (long long)appr,
 	    (long long)send);
@@ -691,7 +692,7 @@ test_unsendable_closed(void **state)
 	waiting = delivery_id(f->s, a, "alert", "hs01-1");
 	flying = delivery_id(f->s, a, "alert", "hs01-2");
 	assert_int_equal(store_delivery_claim(f->s, waiting), 0);
-	assert_int_equal(store_delivery_retry(f->s, waiting, T0 + 60, "503"),
+	assert_int_equal(store_delivery_retry(f->s, waiting, T0 + 60, T0, "503"),
 	    0);
 	assert_int_equal(store_delivery_claim(f->s, flying), 0);
 	assert_int_equal(store_next_due(f->s), T0 + 60);
@@ -702,7 +703,8 @@ test_unsendable_closed(void **state)
 	    "cancelled");
 	expect_state(f->s, flying, "sending");
 	/* The one in flight fails for now: closed, not pending again. */
-	assert_int_equal(store_delivery_retry(f->s, flying, T0 + 70, "503"), 0);
+	assert_int_equal(store_delivery_retry(f->s, flying, T0 + 70, T0,
+	    "503"), 0);
 	expect_state(f->s, flying, "cancelled");
 	assert_int_equal(query_int(f->s, "SELECT count(*) FROM deliveries"
 	    " WHERE state = 'pending'"), 0);
@@ -718,7 +720,7 @@ test_unsendable_closed(void **state)
 	assert_int_equal(store_delivery_claim(f->s,
 	    delivery_id(f->s, b, "alert", "hs01-1")), 0);
 	assert_int_equal(store_delivery_retry(f->s,
-	    delivery_id(f->s, b, "alert", "hs01-1"), T0 + 5, "busy"), 0);
+	    delivery_id(f->s, b, "alert", "hs01-1"), T0 + 5, T0, "busy"), 0);
 	expect_state(f->s, delivery_id(f->s, b, "alert", "hs01-1"), "pending");
 	assert_int_equal(store_next_due(f->s), T0 + 5);
 }
@@ -771,7 +773,7 @@ test_deliveries_due_channel(void **state)
 	snprintf(want, sizeof(want), "%lld/notice/hs01-2 %lld/alert/hs01-2",
 	    (long long)a1, (long long)a1);
 	expect_due_on(f->s, T0, "sms", 2, want);
-	assert_int_equal(store_delivery_retry(f->s, id, T0 + 60, "busy"), 0);
+	assert_int_equal(store_delivery_retry(f->s, id, T0 + 60, T0, "busy"), 0);
 	expect_due_on(f->s, T0 + 59, "sms", 2, want);
 	snprintf(want, sizeof(want), "%lld/notice/hs01-2 %lld/alert/hs01-1",
 	    (long long)a1, (long long)a1);
@@ -838,6 +840,47 @@ test_migrate_fanout(void **state)
 	    " pragma_foreign_key_check"), 0);
 }
 
+/*
+ * Migration 5 on a version 4 database: deliveries.failing_since added,
+ * every row kept, NULL (read as 0) on the rows that had it not.
+ */
+static void
+test_migrate_failing_since(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int64_t a = new_alert(f->s, ALERT_APPROVED, "x"), id;
+	struct delivery_row *v;
+	size_t n;
+
+	create(f->s, a, "alert", people, nitems(people));
+	id = delivery_id(f->s, a, "alert", "hs01-1");
+	assert_int_equal(store_delivery_claim(f->s, id), 0);
+	assert_int_equal(store_delivery_retry(f->s, id, T0 + 9, T0, "503"), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s), "ALTER TABLE deliveries"
+	    " DROP COLUMN failing_since; PRAGMA user_version = 4", NULL, NULL,
+	    NULL), SQLITE_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->dir, &f->s, err, sizeof(err)), 0);
+	assert_int_equal(query_int(f->s, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	assert_int_equal(store_deliveries_of(f->s, a, "alert", &v, &n), 0);
+	assert_int_equal(n, nitems(people));
+	assert_int_equal(v[0].id, id);
+	assert_string_equal(v[0].state, DLV_PENDING);
+	assert_string_equal(v[0].error, "503");
+	assert_int_equal(v[0].next_at, T0 + 9);
+	assert_int_equal(v[0].failing_since, 0);
+	delivery_rows_free(v, n);
+	/* The next failure records it. */
+	assert_int_equal(store_delivery_claim(f->s, id), 0);
+	assert_int_equal(store_delivery_retry(f->s, id, T0 + 20, T0 + 9,
+	    "503"), 0);
+	assert_int_equal(query_int(f->s, "SELECT failing_since FROM deliveries"
+	    " WHERE failing_since IS NOT NULL"), T0 + 9);
+}
+
 static void
 test_delivery_states(void **state)
 {
@@ -855,7 +898,7 @@ test_delivery_states(void **state)
 	/* Only pending rows are claimed; claiming counts attempts. */
 	assert_int_equal(store_delivery_sent(f->s, d1, T0, "p"), 1);
 	assert_int_equal(store_delivery_failed(f->s, d1, "x"), 1);
-	assert_int_equal(store_delivery_retry(f->s, d1, T0, "x"), 1);
+	assert_int_equal(store_delivery_retry(f->s, d1, T0, T0, "x"), 1);
 	expect_state(f->s, d1, DLV_PENDING);
 	assert_int_equal(store_delivery_claim(f->s, d1), 0);
 	expect_state(f->s, d1, DLV_SENDING);
@@ -864,15 +907,18 @@ test_delivery_states(void **state)
 	expect_state(f->s, d1, DLV_SENT);
 	/* Sent is final. */
 	assert_int_equal(store_delivery_sent(f->s, d1, T0 + 6, "SM999"), 1);
-	assert_int_equal(store_delivery_retry(f->s, d1, T0, "x"), 1);
+	assert_int_equal(store_delivery_retry(f->s, d1, T0, T0, "x"), 1);
 	assert_int_equal(store_delivery_failed(f->s, d1, "x"), 1);
 	assert_int_equal(store_delivery_claim(f->s, d1), 1);
 	expect_state(f->s, d1, DLV_SENT);
 
-	/* Retry, then failed. */
+	/* Retry twice, then failed; the first failure's start is kept. */
 	assert_int_equal(store_delivery_claim(f->s, d2), 0);
-	assert_int_equal(store_delivery_retry(f->s, d2, T0 + 60, "503"), 0);
+	assert_int_equal(store_delivery_retry(f->s, d2, T0 + 30, T0, "503"), 0);
 	expect_state(f->s, d2, DLV_PENDING);
+	assert_int_equal(store_delivery_claim(f->s, d2), 0);
+	assert_int_equal(store_delivery_retry(f->s, d2, T0 + 60, T0 + 30,
+	    "timeout"), 0);
 	assert_int_equal(store_delivery_claim(f->s, d2), 0);
 	assert_int_equal(store_delivery_failed(f->s, d2, "invalid number"), 0);
 	expect_state(f->s, d2, DLV_FAILED);
@@ -886,10 +932,12 @@ test_delivery_states(void **state)
 	assert_int_equal(v[0].sent_at, T0 + 5);
 	assert_string_equal(v[0].provider_id, "SM123");
 	assert_null(v[0].error);
-	assert_int_equal(v[1].attempts, 2);
+	assert_int_equal(v[0].failing_since, 0);
+	assert_int_equal(v[1].attempts, 3);
 	assert_string_equal(v[1].error, "invalid number");
 	assert_int_equal(v[1].next_at, T0 + 60);
 	assert_int_equal(v[1].sent_at, 0);
+	assert_int_equal(v[1].failing_since, T0);
 	delivery_rows_free(v, n);
 
 	/* In flight at a restart: back to pending. */
@@ -1275,6 +1323,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_fanout, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_failing_since,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delivery_states, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tokens_revoke, setup,
