@@ -33,7 +33,6 @@
 struct job {
 	struct delivery_row d;		/* as claimed; attempts counts this one */
 	struct transport_inst *ti;	/* NULL: no transport for the channel */
-	time_t started;			/* when it was claimed */
 	/* The transport's report, kept until pump() records it. */
 	enum send_outcome outcome;
 	long retry_after;
@@ -188,8 +187,10 @@ movable(const struct delivery_row *d)
 /*
  * Whether a transient failure ends j's tries on its channel. A member
  * with a next channel is moved to it once the channel has failed them for
- * delivery.failover_after, counted from the start of the first failed
- * attempt, or would have by the retry: a provider down at night (5xx,
+ * longer than delivery.failover_after, counted from their first failure
+ * there, or would have by the retry (so a first wait of exactly that long
+ * is kept: LINE WORKS' per-minute limit resets within 60 s, the default,
+ * and is no reason to send an SMS): a provider down at night (5xx,
  * timeouts, a name that does not resolve, a quota's 429) must not hold
  * the member for the minutes of a full backoff when SMS or mail would
  * reach them now. On the member's last channel the tries go on. On any
@@ -205,11 +206,11 @@ give_up(const struct job *j, const struct send_report *r, time_t now,
 {
 	const struct delivery_row *d = &j->d;
 	const char *err = r->error ? r->error : "unknown error";
-	time_t since = d->failing_since ? d->failing_since : j->started;
+	time_t since = d->failing_since ? d->failing_since : now;
 	long limit = cd->site.cfg.delivery.failover_after;
 
 	*wait = r->retry_after > 0 ? r->retry_after : backoff(d->attempts);
-	if (movable(d) && now + *wait - since >= limit) {
+	if (movable(d) && now + *wait - since > limit) {
 		*why = xasprintf("%s（%lld 秒失敗が続いたため次の方法へ）", err,
 		    (long long)(now - since));
 		return true;
@@ -249,8 +250,7 @@ record_outcome(const struct job *j, const struct send_report *r)
 		break;
 	case SEND_TRANSIENT:
 		if (!give_up(j, r, now, &wait, &why)) {
-			rc = store_delivery_retry(st, d->id, now + wait,
-			    d->failing_since ? d->failing_since : j->started,
+			rc = store_delivery_retry(st, d->id, now + wait, now,
 			    err);
 			if (rc == 0)
 				rc = store_audit(st, now, "crisiscastd",
@@ -505,7 +505,7 @@ unclaim(struct job *list)
  * (slot and token taken). Rows of a channel with no transport (removed
  * from the config since they were made) fail at once, rerouted to the
  * member's next channel; so do, while their provider has asked for a
- * pause that ends delivery.failover_after or more from now (a 503 with a
+ * pause that ends more than delivery.failover_after from now (a 503 with a
  * long Retry-After: maintenance), the due rows that can move (movable():
  * the others wait out the pause), up to SWEEP_BATCH a turn taken in send
  * order, unmovable ones included. *again is set then, for the rows that
@@ -534,7 +534,7 @@ claim_due(struct job ***tail, double *wake, bool *again)
 
 		if (ti == NULL)
 			swept = xstrdup("channel not configured");
-		else if (room == 0 && ti->paused_until - mono >=
+		else if (room == 0 && ti->paused_until - mono >
 		    (double)cd->site.cfg.delivery.failover_after) {
 			swept = xasprintf("the provider takes no request for "
 			    "%.0f s more", ceil(ti->paused_until - mono));
@@ -560,7 +560,6 @@ claim_due(struct job ***tail, double *wake, bool *again)
 			memset(&rows[i], 0, sizeof(rows[i]));
 			j->d.attempts++;
 			j->ti = ti;
-			j->started = now;
 			if (swept != NULL) {
 				struct send_report r = {
 				    .outcome = SEND_PERMANENT,

@@ -273,9 +273,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX tokens_alert ON tokens (alert_id, kind);"
 	"CREATE INDEX tokens_member ON tokens (member);"
 	"CREATE INDEX tokens_delivery ON tokens (delivery_id);",
-	/* 5: when the attempt that began a delivery's run of transient
-	 * failures started (NULL: none), so that a channel failing a member
-	 * for delivery.failover_after moves the member to the next one */
+	/* 5: when a delivery's first transient failure was recorded (NULL:
+	 * none), so that a channel failing a member for longer than
+	 * delivery.failover_after moves the member to the next one */
 	"ALTER TABLE deliveries ADD COLUMN failing_since INTEGER;",
 };
 

@@ -103,8 +103,8 @@ struct delivery_row {
 	char *body;		/* a notice's text; NULL for the others */
 	int round;		/* 0 the first sending, k the k-th re-notify */
 	time_t created_at;
-	time_t failing_since;	/* start of the first attempt of a run of
-				   transient failures; 0 when none */
+	time_t failing_since;	/* when its first transient failure was
+				   recorded; 0 when none */
 };
 void delivery_row_free(struct delivery_row *d);
 void delivery_rows_free(struct delivery_row *v, size_t n);
@@ -181,9 +181,9 @@ int store_delivery_sent(struct store *s, int64_t id, time_t at,
     const char *provider_id);
 /* sending -> pending again at retry_at (transient failure); -> cancelled
  * instead when the alert no longer sends (see store_alert_transition).
- * failing_since is recorded unless the row has one already (the start of
- * its first failed attempt, kept across its retries). 0 done, 1 not
- * sending any more. */
+ * failing_since is recorded unless the row has one already (the time of
+ * its first failure, kept across its retries). 0 done, 1 not sending any
+ * more. */
 int store_delivery_retry(struct store *s, int64_t id, time_t retry_at,
     time_t failing_since, const char *error);
 /* sending -> failed (permanent). */
