@@ -231,7 +231,9 @@ void	fanout_shutdown(void);
  * A delivery the provider accepted and later reported undeliverable (an
  * SMS `failed`): like a permanent failure, the member is reached on their
  * next channel (a new pending row; *next names it, NULL when none is
- * left). Inside the caller's transaction; call fanout_kick() after the
+ * left, and for approval requests, which went out on every approval
+ * channel). An alert's delivery or a notice moves; a notice keeps its
+ * text. Inside the caller's transaction; call fanout_kick() after the
  * commit. 0 or -1.
  */
 int	fanout_reroute(const struct delivery_row *d, time_t now,

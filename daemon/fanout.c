@@ -176,11 +176,14 @@ next_channel(const char *member, const char *from)
 }
 
 /* Whether d may move to its member's next channel: an alert's delivery
- * whose member has one. */
+ * or a notice (a call list, an expired draft's word to its sender) whose
+ * member has one. Approval requests go out on every approval channel at
+ * once and do not move. */
 static bool
 movable(const struct delivery_row *d)
 {
-	return strcmp(d->kind, "alert") == 0 &&
+	return (strcmp(d->kind, "alert") == 0 ||
+	    strcmp(d->kind, "notice") == 0) &&
 	    next_channel(d->member, d->channel) != NULL;
 }
 
@@ -734,21 +737,24 @@ fanout_shutdown(void)
 int
 fanout_reroute(const struct delivery_row *d, time_t now, const char **next)
 {
+	bool notice = strcmp(d->kind, "notice") == 0;
 	const struct contact *c;
 	struct new_delivery nd;
 
 	*next = NULL;
-	if (strcmp(d->kind, "alert") != 0 ||
-	    (c = next_channel(d->member, d->channel)) == NULL)
+	if (!movable(d))
 		return 0;
+	c = next_channel(d->member, d->channel);
 	nd = (struct new_delivery){
 		.member = d->member, .name = d->name, .title = d->title,
 		.shelter = d->shelter, .position = d->position,
 		.channel = c->channel, .address = c->address,
+		.body = notice ? d->body : NULL,
 		.round = d->round,
 	};
+	/* A notice has no page: its token is dead from the start. */
 	if (store_deliveries_create(cd->store, cd->token_key, d->alert_id,
-	    "alert", &nd, 1, now, now + 7 * 86400) < 0 ||
+	    d->kind, &nd, 1, now, notice ? now : now + 7 * 86400) < 0 ||
 	    store_audit(cd->store, now, "crisiscastd", "delivery_rerouted",
 	    d->alert_id, d->member, c->channel, d->channel) < 0)
 		return -1;

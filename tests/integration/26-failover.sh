@@ -12,7 +12,9 @@
 #      (without it, the third would).
 #   3. 503 with Retry-After: 600 pauses the channel for 10 minutes: the
 #      next alert's lineworks rows move at once without a request.
-#   4. delivery.channels [lineworks] only: a member failing for longer than
+#   4. a notice (here the sender's word that their draft expired) moves
+#      too, with its text.
+#   5. delivery.channels [lineworks] only: a member failing for longer than
 #      failover_after is tried on, and reached once the provider recovers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fakelib.sh"
@@ -99,8 +101,30 @@ assert_contains "$(row "$id" kensetsu_bucho lineworks error)" \
     "the provider takes no request for" "the paused channel's reason"
 assert_eq "$before" "$(fq hook 'len(L)')" "requests to the paused provider"
 
-note "4. no other channel: tried on"
+note "4. a notice moves too: the sender's word that a draft expired"
 stop_site
+sed -i 's/^  step_timeout: 10m$/  step_timeout: 3s/; s/^  link_ttl: 30m$/  link_ttl: 3s/' "$CFG"
+grep -q '^  link_ttl: 3s$' "$CFG" || fail "cannot set link_ttl"
+fake_ctl hook '{"rules": [
+ {"count": -1, "match": {"member": "soumu_bucho", "kind": "notice"}, "status": 503, "body": "down"}]}'
+start_daemon
+out=$(ctl --json --as soumu_bucho draft --tag 参集指示 --to member:kyoikucho \
+    --body "$BODY") || fail "draft: $out"
+id=$(jget "$out" 'd["id"]')
+# notice ID CHANNEL FIELD: a field of the notice on CHANNEL ("" when none).
+notice() {
+	jget "$(ctl --json status "$1")" "next((str(r.get('$3', '')) for r in d['notices'] if r['channel'] == '$2'), '')"
+}
+notice_is() { [ "$(notice "$1" "$2" "$3")" = "$4" ]; }
+wait_until 20 "the notice reached soumu_bucho on ntfy" notice_is "$id" ntfy state sent
+assert_eq failed "$(notice "$id" lineworks state)" "the notice on lineworks"
+assert_contains "$(notice "$id" ntfy text)" "期限切れ" "the notice's text on ntfy"
+assert_eq "$(notice "$id" lineworks text)" "$(notice "$id" ntfy text)" "the text, moved"
+assert_contains "$(moved "$id" soumu_bucho)" "秒失敗が続いたため次の方法へ" "the notice's audit"
+stop_site
+sed -i 's/^  step_timeout: 3s$/  step_timeout: 10m/; s/^  link_ttl: 3s$/  link_ttl: 30m/' "$CFG"
+
+note "5. no other channel: tried on"
 set_delivery_channels lineworks
 fake_ctl hook '{"rules": [
  {"count": -1, "match": {"member": "kyoikucho", "kind": "alert"}, "status": 500, "headers": {"Retry-After": "1"}, "body": "busy"}]}'
