@@ -271,6 +271,14 @@ record_outcome(const struct job *j, const struct send_report *r)
 		/* The same snapshot (name, position, round), next channel. */
 		if (rc == 0)
 			rc = fanout_reroute(d, now, &next);
+		/* What the night shift looks for in the journal. */
+		if (rc == 0)
+			log_warnx("delivery %lld (%s) to %s via %s failed "
+			    "after %d attempt%s: %s; %s%s", (long long)d->id,
+			    d->kind, d->member, d->channel, d->attempts,
+			    d->attempts == 1 ? "" : "s", err,
+			    next ? "moved to " : "not moved",
+			    next ? next : "");
 		break;
 	}
 	free(why);

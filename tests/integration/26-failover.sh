@@ -70,6 +70,8 @@ n=$(row "$id" kyoikucho lineworks attempts)
 assert_eq "$n" "$(requests kyoikucho)" "kyoikucho's requests at the fake"
 assert_contains "$(row "$id" kyoikucho lineworks error)" "HTTP 503" "kyoikucho's reason"
 assert_contains "$(moved "$id" kyoikucho)" "秒失敗が続いたため次の方法へ" "kyoikucho's audit"
+grep -Eq "delivery [0-9]+ \(alert\) to kyoikucho via lineworks failed after $n attempts: HTTP 503: down; moved to ntfy" "$LOG" ||
+    fail "the log does not say kyoikucho was moved to ntfy"
 assert_eq 1 "$(row "$id" minsei_bucho lineworks attempts)" "minsei_bucho's attempts"
 assert_contains "$(moved "$id" minsei_bucho)" "HTTP 500: later" "minsei_bucho's audit"
 wait_until 5 "kensetsu_bucho reached on lineworks" row_is "$id" kensetsu_bucho lineworks state sent
