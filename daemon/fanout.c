@@ -214,8 +214,9 @@ give_up(const struct job *j, const struct send_report *r, time_t now,
 
 	*wait = r->retry_after > 0 ? r->retry_after : backoff(d->attempts);
 	if (movable(d) && now + *wait - since > limit) {
-		*why = xasprintf("%s（%lld 秒失敗が続いたため次の方法へ）", err,
-		    (long long)(now - since));
+		*why = xasprintf("%s（最初の失敗から %lld 秒、再送まで %ld 秒"
+		    "待つため次の方法へ）", err, (long long)(now - since),
+		    *wait);
 		return true;
 	}
 	if (d->attempts >= MAX_ATTEMPTS) {

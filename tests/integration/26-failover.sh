@@ -69,11 +69,11 @@ n=$(row "$id" kyoikucho lineworks attempts)
 [ "$n" -ge 2 ] && [ "$n" -le 5 ] || fail "kyoikucho: $n attempts on lineworks, want 2 to 5"
 assert_eq "$n" "$(requests kyoikucho)" "kyoikucho's requests at the fake"
 assert_contains "$(row "$id" kyoikucho lineworks error)" "HTTP 503" "kyoikucho's reason"
-assert_contains "$(moved "$id" kyoikucho)" "秒失敗が続いたため次の方法へ" "kyoikucho's audit"
+assert_contains "$(moved "$id" kyoikucho)" "待つため次の方法へ" "kyoikucho's audit"
 grep -Eq "delivery [0-9]+ \(alert\) to kyoikucho via lineworks failed after $n attempts: HTTP 503: down; moved to ntfy" "$LOG" ||
     fail "the log does not say kyoikucho was moved to ntfy"
 assert_eq 1 "$(row "$id" minsei_bucho lineworks attempts)" "minsei_bucho's attempts"
-assert_contains "$(moved "$id" minsei_bucho)" "HTTP 500: later" "minsei_bucho's audit"
+assert_contains "$(moved "$id" minsei_bucho)" "HTTP 500: later（最初の失敗から 0 秒、再送まで 600 秒待つため次の方法へ）" "minsei_bucho's audit"
 wait_until 5 "kensetsu_bucho reached on lineworks" row_is "$id" kensetsu_bucho lineworks state sent
 assert_eq "" "$(row "$id" kensetsu_bucho ntfy state)" "kensetsu_bucho's ntfy row"
 
@@ -87,7 +87,7 @@ start_daemon
 wait_until 15 "kankyo_keizai_bucho reached on ntfy" row_is "$id" kankyo_keizai_bucho ntfy state sent
 assert_eq 2 "$(row "$id" kankyo_keizai_bucho lineworks attempts)" \
     "attempts on lineworks (the first before the restart)"
-assert_contains "$(moved "$id" kankyo_keizai_bucho)" "秒失敗が続いたため次の方法へ" "the audit"
+assert_contains "$(moved "$id" kankyo_keizai_bucho)" "待つため次の方法へ" "the audit"
 
 note "3. a provider that asks for a 10-minute pause"
 fake_ctl hook '{"rules": [
@@ -122,7 +122,7 @@ wait_until 20 "the notice reached soumu_bucho on ntfy" notice_is "$id" ntfy stat
 assert_eq failed "$(notice "$id" lineworks state)" "the notice on lineworks"
 assert_contains "$(notice "$id" ntfy text)" "期限切れ" "the notice's text on ntfy"
 assert_eq "$(notice "$id" lineworks text)" "$(notice "$id" ntfy text)" "the text, moved"
-assert_contains "$(moved "$id" soumu_bucho)" "秒失敗が続いたため次の方法へ" "the notice's audit"
+assert_contains "$(moved "$id" soumu_bucho)" "待つため次の方法へ" "the notice's audit"
 stop_site
 sed -i 's/^  step_timeout: 3s$/  step_timeout: 10m/; s/^  link_ttl: 3s$/  link_ttl: 30m/' "$CFG"
 
