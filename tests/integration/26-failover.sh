@@ -1,15 +1,16 @@
 #!/bin/bash
 # 26-failover: a channel that keeps failing a member moves them to their
-# next channel once it has failed them for delivery.failover_after (5 s
-# here), however long the backoff or the provider's Retry-After would have
-# held them; a member with no other channel is tried on. lineworks is a
+# next channel once it would fail them for longer than
+# delivery.failover_after (5 s here), counted from their first failure,
+# however long the backoff or the provider's Retry-After would have held
+# them; a member with no other channel is tried on. lineworks is a
 # webhook to the fake; the member's next channel, ntfy, writes a file.
 #   1. 503 for ever (backoff): moved after 2+ attempts, within seconds;
 #      500 with Retry-After: 600: moved after its one attempt; a healthy
 #      member stays on lineworks.
-#   2. 500 with Retry-After: 3, a restart after the first: the time the
-#      failing began is kept, so the second failure moves the member
-#      (without it, the third would).
+#   2. 500 with Retry-After: 3, a restart after the first: the time of the
+#      first failure is kept, so the second failure moves the member (with
+#      it kept in memory only, all eight attempts would be made).
 #   3. 503 with Retry-After: 600 pauses the channel for 10 minutes: the
 #      next alert's lineworks rows move at once without a request.
 #   4. a notice (here the sender's word that their draft expired) moves
