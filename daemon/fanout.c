@@ -23,7 +23,8 @@
 
 #include "daemon.h"
 
-#define SWEEP_BATCH		256	/* rows of a channel with no transport */
+#define SWEEP_BATCH		256	/* rows a turn of a channel with no transport,
+					   or paused past failover_after */
 #define MAX_ATTEMPTS		8	/* on one channel; see give_up() */
 #define BACKOFF_BASE_SECS	2
 #define BACKOFF_MAX_SECS	300
